@@ -1,0 +1,55 @@
+# NodeTrack: make run (the demo on SQLite: web server and cluster), make test (SQLite, then PostgreSQL).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+
+.PHONY: install run test test-sqlite test-postgres lock messages clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.lock
+	touch $(STAMP)
+
+run: install
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input
+	DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv >/dev/null
+	DJANGO_DEBUG=1 $(PY) manage.py load_demo
+	DJANGO_DEBUG=1 $(PY) manage.py setup_schedules
+	DJANGO_DEBUG=1 $(PY) manage.py demo_accounts
+	@echo "NodeTrack: http://127.0.0.1:8000  (Ctrl-C stops the web server and the cluster)"
+	@DJANGO_DEBUG=1 bash -c 'trap "kill 0" INT TERM EXIT; \
+		$(PY) manage.py qcluster & \
+		$(PY) manage.py runserver 127.0.0.1:8000 --noreload & \
+		wait'
+
+test: install
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: install
+	@echo "==> pytest on SQLite"
+	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	@echo "==> pytest on PostgreSQL (throwaway server)"
+	bash tests/with_postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
+
+lock:
+	rm -rf /tmp/nodetrack-lock && $(PYTHON) -m venv /tmp/nodetrack-lock
+	/tmp/nodetrack-lock/bin/pip install --quiet --upgrade pip
+	/tmp/nodetrack-lock/bin/pip install --quiet ".[test]"
+	(echo "# Exact versions for a reproducible install: pip install -r requirements.lock"; \
+	 echo "# Regenerate: make lock"; \
+	 /tmp/nodetrack-lock/bin/pip freeze --exclude nodetrack) > requirements.lock
+
+messages: install
+	$(PY) manage.py makemessages -l en --ignore=.venv
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache

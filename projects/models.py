@@ -1,0 +1,324 @@
+"""Key projects, their disposal lines and their time nodes."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from organization.choices import UnitKind
+from organization.models import Unit, choices_check
+
+from .choices import DisposalMethod, ProjectStatus
+from .validators import validate_uscc
+
+
+class Enterprise(models.Model):
+    """An enterprise whose land or plant a project deals with."""
+
+    name = models.CharField(_("企业名称"), max_length=200, unique=True)
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, null=True, blank=True,
+        validators=[validate_uscc],
+    )
+    locality = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="enterprises",
+        limit_choices_to={"kind__in": UnitKind.locality_kinds()}, verbose_name=_("乡镇(园区)"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("企业")
+        verbose_name_plural = _("企业")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(credit_code__isnull=True) | Q(credit_code__length=18),
+                name="projects_enterprise_credit_code_length",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProjectQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Projects the user may see: all for the county-wide roles, else those touching their units."""
+        from organization.selectors import user_scope
+
+        scope = user_scope(user=user)
+        if scope.sees_all:
+            return self
+        if not scope.user_id:
+            return self.none()
+        return self.filter(
+            Q(nodes__unit_id__in=scope.unit_ids)
+            | Q(locality_id__in=scope.unit_ids)
+            | Q(leader_id=scope.user_id)
+            | Q(coverages__leader_id=scope.user_id)
+        ).distinct()
+
+
+class Project(models.Model):
+    """A key project (重点项目), e.g. one low-efficiency land case."""
+
+    code = models.CharField(_("项目编号"), max_length=50, unique=True)
+    name = models.CharField(_("项目名称"), max_length=200)
+    locality = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="projects",
+        limit_choices_to={"kind__in": UnitKind.locality_kinds()}, verbose_name=_("乡镇(园区)"),
+    )
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, null=True, blank=True, related_name="projects",
+        verbose_name=_("企业"),
+    )
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="led_projects", verbose_name=_("包保领导"),
+    )
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ProjectStatus.choices, default=ProjectStatus.ACTIVE
+    )
+    start_date = models.DateField(_("开始日期"), null=True, blank=True)
+    end_date = models.DateField(_("计划完成日期"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = ProjectQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("项目")
+        verbose_name_plural = _("项目")
+        ordering = ["code"]
+        constraints = [
+            choices_check("status", ProjectStatus, "projects_project_status_valid"),
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True) | Q(end_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
+                name="projects_project_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    @property
+    def area_mu(self) -> Decimal:
+        return sum((line.area_mu for line in self.disposal_lines.all()), Decimal("0.00"))
+
+
+class DisposalLine(models.Model):
+    """One disposal method of a project with the area it covers; a project may have several."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="disposal_lines", verbose_name=_("项目")
+    )
+    method = models.CharField(_("处置方式"), max_length=20, choices=DisposalMethod.choices)
+    area_mu = models.DecimalField(_("面积(亩)"), max_digits=12, decimal_places=2)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("处置方式")
+        verbose_name_plural = _("处置方式")
+        ordering = ["project", "id"]
+        constraints = [
+            choices_check("method", DisposalMethod, "projects_disposalline_method_valid"),
+            models.CheckConstraint(
+                condition=Q(area_mu__gt=0), name="projects_disposalline_area_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["project", "method"], name="projects_disposalline_unique_method"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.area_mu}亩"
+
+
+class NodeQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Nodes the user may see: all for county-wide roles, else their units' and covered projects'."""
+        from organization.selectors import user_scope
+
+        scope = user_scope(user=user)
+        if scope.sees_all:
+            return self
+        if not scope.user_id:
+            return self.none()
+        return self.filter(
+            Q(unit_id__in=scope.unit_ids)
+            | Q(project__leader_id=scope.user_id)
+            | Q(project__coverages__leader_id=scope.user_id)
+        ).distinct()
+
+    def incomplete(self):
+        return self.filter(completed_at__isnull=True)
+
+
+class Node(models.Model):
+    """A time node (节点) of a project: a step with a deadline and a responsible unit."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, related_name="nodes", verbose_name=_("项目")
+    )
+    seq = models.PositiveIntegerField(_("节点序号"))
+    name = models.CharField(_("节点名称"), max_length=200)
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="nodes", verbose_name=_("责任单位")
+    )
+    owner = models.CharField(_("责任人"), max_length=50, blank=True)
+    due_date = models.DateField(_("计划完成日期"))
+    committed_due_date = models.DateField(_("承诺完成日期"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
+    # The earliest instant at which the escalation rules may owe this node its next card;
+    # null when no card can come. Kept by the services that change a node's facts, so the
+    # sweep reads only the nodes that may need action.
+    next_escalation_at = models.DateTimeField(
+        _("下次升级检查"), null=True, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["next_escalation_at", "updated_at"])
+
+    objects = NodeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("节点")
+        verbose_name_plural = _("节点")
+        ordering = ["project__code", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "seq"], name="projects_node_unique_seq"),
+            models.CheckConstraint(condition=Q(seq__gte=1), name="projects_node_seq_positive"),
+            models.CheckConstraint(
+                condition=Q(progress__gte=0) & Q(progress__lte=100),
+                name="projects_node_progress_percent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["next_escalation_at"], name="projects_node_next_esc"),
+            models.Index(fields=["unit", "due_date"], name="projects_node_unit_due"),
+            models.Index(
+                fields=["due_date"], condition=Q(completed_at__isnull=True),
+                name="projects_node_open_due",
+            ),
+            models.Index(
+                fields=["committed_due_date"], condition=Q(completed_at__isnull=True),
+                name="projects_node_open_committed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project.code}-{self.seq} {self.name}"
+
+    @property
+    def effective_due_date(self):
+        """The date the node is held to now: the approved recommitment, else the planned date."""
+        return self.committed_due_date or self.due_date
+
+    @property
+    def is_completed(self) -> bool:
+        return self.completed_at is not None
+
+
+class NodeTemplate(models.Model):
+    """节点模板: the usual steps of a kind of project, to set up its nodes fast."""
+
+    name = models.CharField(_("模板名称"), max_length=100, unique=True)
+    description = models.TextField(_("说明"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("节点模板")
+        verbose_name_plural = _("节点模板")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NodeTemplateStep(models.Model):
+    """One step of a node template: its name, the kind of unit that does it, its day offset."""
+
+    template = models.ForeignKey(
+        NodeTemplate, on_delete=models.CASCADE, related_name="steps", verbose_name=_("模板")
+    )
+    seq = models.PositiveIntegerField(_("序号"))
+    name = models.CharField(_("节点名称"), max_length=200)
+    unit_kind = models.CharField(_("责任单位类别"), max_length=20, choices=UnitKind.choices)
+    default_unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("默认责任单位"),
+        help_text=_("县直部门的步骤需指定；乡镇(园区)的步骤留空时由项目所在乡镇(园区)负责。"),
+    )
+    offset_days = models.PositiveIntegerField(_("距开始天数"))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("模板步骤")
+        verbose_name_plural = _("模板步骤")
+        ordering = ["template", "seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["template", "seq"], name="projects_nodetemplatestep_unique_seq"
+            ),
+            models.CheckConstraint(
+                condition=Q(seq__gte=1), name="projects_nodetemplatestep_seq_positive"
+            ),
+            choices_check("unit_kind", UnitKind, "projects_nodetemplatestep_unit_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seq}. {self.name}"
+
+
+class ProgressReport(models.Model):
+    """A progress report (进度) on a node: percent done, a note and attachments."""
+
+    node = models.ForeignKey(
+        Node, on_delete=models.CASCADE, related_name="progress_reports", verbose_name=_("节点")
+    )
+    percent = models.PositiveSmallIntegerField(_("进度(%)"))
+    note = models.TextField(_("说明"), blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        verbose_name=_("填报人"),
+    )
+    is_completion = models.BooleanField(_("办结"), default=False)
+    created_at = models.DateTimeField(_("填报时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("进度报告")
+        verbose_name_plural = _("进度报告")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percent__gte=0) & Q(percent__lte=100),
+                name="projects_progressreport_percent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.node} {self.percent}%"
+
+
+class ProgressAttachment(models.Model):
+    """A file attached to a progress report as evidence."""
+
+    report = models.ForeignKey(
+        ProgressReport, on_delete=models.CASCADE, related_name="attachments",
+        verbose_name=_("进度报告"),
+    )
+    file = models.FileField(_("文件"), upload_to="progress/%Y/%m/")
+    name = models.CharField(_("文件名"), max_length=200)
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,28 @@
+"""Checks on identifiers the county uses."""
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+# GB 32100-2015: the unified social credit code (统一社会信用代码).
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc_check_digit(first17: str) -> str:
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
+    return USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def is_valid_uscc(code: str) -> bool:
+    if len(code) != 18 or any(c not in USCC_ALPHABET for c in code):
+        return False
+    return uscc_check_digit(code[:17]) == code[17]
+
+
+def validate_uscc(value: str) -> None:
+    if not is_valid_uscc(value):
+        raise ValidationError(
+            _("统一社会信用代码“%(value)s”无效：应为18位且校验位正确。"),
+            code="invalid_uscc",
+            params={"value": value},
+        )

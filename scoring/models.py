@@ -1,0 +1,96 @@
+"""Versioned scoring rules and the append-only points ledger."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from organization.models import Unit, choices_check
+
+from .choices import EntryKind
+
+
+class RuleVersion(models.Model):
+    """The points, windows and reminders in force from a date on; a new rule is a new row."""
+
+    effective_from = models.DateField(_("生效日期"), unique=True)
+    yellow_points = models.DecimalField(_("黄牌扣分"), max_digits=6, decimal_places=2, default=1)
+    red_points = models.DecimalField(_("红牌扣分"), max_digits=6, decimal_places=2, default=2)
+    base_score = models.DecimalField(_("基础分"), max_digits=7, decimal_places=2, default=100)
+    grace_workdays = models.PositiveSmallIntegerField(_("说明期限(工作日)"), default=3)
+    reminder_days = models.JSONField(_("到期提醒(提前天数)"), default=list)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("计分规则")
+        verbose_name_plural = _("计分规则")
+        ordering = ["-effective_from"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(yellow_points__gte=0) & Q(red_points__gte=0),
+                name="scoring_ruleversion_points_nonnegative",
+            ),
+            models.CheckConstraint(
+                condition=Q(grace_workdays__gte=1), name="scoring_ruleversion_grace_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.effective_from:%Y-%m-%d} 起：黄牌{self.yellow_points}分 红牌{self.red_points}分"
+
+
+class PointsEntry(models.Model):
+    """One entry of a unit's points ledger; corrections are new entries, never edits."""
+
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="points_entries", verbose_name=_("单位")
+    )
+    kind = models.CharField(_("类别"), max_length=20, choices=EntryKind.choices)
+    points = models.DecimalField(_("分值"), max_digits=7, decimal_places=2)
+    reason = models.CharField(_("事由"), max_length=500)
+    card = models.ForeignKey(
+        "supervision.Card", on_delete=models.PROTECT, null=True, blank=True,
+        related_name="points_entries", verbose_name=_("来源牌"),
+    )
+    rule_version = models.ForeignKey(
+        RuleVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("规则版本"),
+    )
+    occurred_at = models.DateTimeField(_("计分时间"), db_index=True)
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("记录人"),
+    )
+
+    class Meta:
+        verbose_name = _("积分台账")
+        verbose_name_plural = _("积分台账")
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            choices_check("kind", EntryKind, "scoring_pointsentry_kind_valid"),
+            models.UniqueConstraint(
+                fields=["card", "kind"], condition=Q(card__isnull=False),
+                name="scoring_pointsentry_once_per_card",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=[EntryKind.CARD_DEDUCTION, EntryKind.CARD_REVERSAL])
+                | Q(card__isnull=False),
+                name="scoring_pointsentry_card_entries_name_card",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=EntryKind.CARD_DEDUCTION) | Q(points__lte=0),
+                name="scoring_pointsentry_deduction_negative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=EntryKind.CARD_REVERSAL) | Q(points__gte=0),
+                name="scoring_pointsentry_reversal_positive",
+            ),
+        ]
+        indexes = [models.Index(fields=["unit", "occurred_at"], name="scoring_entry_unit_time")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.points:+} {self.reason}"
