@@ -1,0 +1,152 @@
+"""The escalation rules as pure functions: from a node's facts and an instant, which cards are due.
+
+Nothing here reads the database or the clock; every instant is passed in. See domain.md,
+"Escalation rules (exact)".
+"""
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from nodetrack.clock import end_of_day_instant, local_date
+
+YELLOW = "yellow"
+RED = "red"
+
+IsWorkday = Callable[[dt.date], bool]
+
+
+@dataclass(frozen=True)
+class CardFact:
+    """A card the node already holds."""
+
+    kind: str
+    issued_at: dt.datetime
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class RecommitmentFact:
+    """A recommitment as the rules see it: when it came and how it was decided."""
+
+    submitted_at: dt.datetime
+    status: str  # pending, approved, rejected, lapsed
+    decided_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class NodeFacts:
+    """Everything about a node that decides its cards."""
+
+    due_date: dt.date
+    committed_due_date: dt.date | None = None
+    completed_at: dt.datetime | None = None
+    yellow: CardFact | None = None
+    red: CardFact | None = None
+    recommitments: Sequence[RecommitmentFact] = ()
+
+
+@dataclass(frozen=True)
+class CardDue:
+    """A card the rules owe the node: its kind, the deadline it breaks and the breach instant."""
+
+    kind: str
+    deadline: dt.date
+    breached_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What is due as of an instant, and the next instant at which something may become due."""
+
+    due: CardDue | None
+    next_check_at: dt.datetime | None
+
+
+def grace_deadline(anchor: dt.date, workdays: int, is_workday: IsWorkday) -> dt.date:
+    """The last day of a window of `workdays` working days counted after the day `anchor`.
+
+    "3个工作日内" from Friday 2026-11-27 runs to the end of Wednesday 2026-12-02.
+    """
+    day, counted = anchor, 0
+    while counted < workdays:
+        day += dt.timedelta(days=1)
+        if is_workday(day):
+            counted += 1
+    return day
+
+
+def _completed_before(facts: NodeFacts, instant: dt.datetime) -> bool:
+    return facts.completed_at is not None and facts.completed_at < instant
+
+
+def _grace_breach(
+    facts: NodeFacts, workdays: int, is_workday: IsWorkday
+) -> tuple[dt.date, dt.datetime] | None:
+    """The deadline and breach instant of the running grace window, or None if the clock stopped.
+
+    The window opens when the yellow card is issued and again at each rejection. A
+    recommitment submitted inside the window stops the clock; one submitted after the
+    window closed does not reopen it.
+    """
+    assert facts.yellow is not None
+    anchor = local_date(facts.yellow.issued_at)
+    for rec in sorted(facts.recommitments, key=lambda r: r.submitted_at):
+        deadline = grace_deadline(anchor, workdays, is_workday)
+        breach = end_of_day_instant(deadline)
+        if rec.submitted_at >= breach:
+            return deadline, breach
+        if rec.status == "rejected" and rec.decided_at is not None:
+            anchor = local_date(rec.decided_at)
+            continue
+        return None  # pending, approved (the committed date now rules) or lapsed
+    deadline = grace_deadline(anchor, workdays, is_workday)
+    return deadline, end_of_day_instant(deadline)
+
+
+def evaluate(
+    facts: NodeFacts, as_of: dt.datetime, *, grace_workdays: int, is_workday: IsWorkday
+) -> Evaluation:
+    """Which card (at most one, the next in order) is due as of `as_of`, and when to look again."""
+    yellow_breach = end_of_day_instant(facts.due_date)
+    if facts.yellow is None:
+        if _completed_before(facts, yellow_breach):
+            return Evaluation(None, None)
+        if as_of >= yellow_breach:
+            return Evaluation(CardDue(YELLOW, facts.due_date, yellow_breach), None)
+        return Evaluation(None, yellow_breach)
+
+    if facts.yellow.revoked or facts.red is not None:
+        return Evaluation(None, None)
+
+    candidates: list[CardDue] = []
+    if facts.committed_due_date is not None:
+        candidates.append(
+            CardDue(RED, facts.committed_due_date, end_of_day_instant(facts.committed_due_date))
+        )
+    grace = _grace_breach(facts, grace_workdays, is_workday)
+    if grace is not None:
+        candidates.append(CardDue(RED, grace[0], grace[1]))
+    candidates = [c for c in candidates if not _completed_before(facts, c.breached_at)]
+    if not candidates:
+        return Evaluation(None, None)
+    first = min(candidates, key=lambda c: c.breached_at)
+    if as_of >= first.breached_at:
+        return Evaluation(first, None)
+    return Evaluation(None, first.breached_at)
+
+
+def reminder_due(
+    *, due_date: dt.date, today: dt.date, completed: bool, reminder_days: Sequence[int]
+) -> int | None:
+    """Which "N days before" reminder is due today for a deadline, if any.
+
+    The nearest applicable one: with (3, 1), two days before the 3-day reminder is due, on
+    the eve the 1-day one. A sweep after an outage sends only the most urgent, not both.
+    """
+    if completed or today > due_date:
+        return None
+    left = (due_date - today).days
+    applicable = [d for d in reminder_days if d >= left]
+    return min(applicable) if applicable else None
+

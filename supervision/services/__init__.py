@@ -1,0 +1,31 @@
+"""Every write about escalation: the sweep, recommitments, revocations, supervision items, notifications."""
+
+from .cards import card_revoke
+from .escalation import nodes_refresh_escalation, sweep_run
+from .items import (
+    supervision_item_add_inspection,
+    supervision_item_close,
+    supervision_item_set_deadline,
+)
+from .notifications import (
+    notification_mark_read,
+    notifications_create,
+    notifications_deliver,
+)
+from .recommitments import recommitment_decide, recommitment_submit
+from .records import node_event_record
+
+__all__ = [
+    "card_revoke",
+    "node_event_record",
+    "nodes_refresh_escalation",
+    "notification_mark_read",
+    "notifications_create",
+    "notifications_deliver",
+    "recommitment_decide",
+    "recommitment_submit",
+    "supervision_item_add_inspection",
+    "supervision_item_close",
+    "supervision_item_set_deadline",
+    "sweep_run",
+]

@@ -1,0 +1,73 @@
+"""Revoking a wrong card: the card stays, marked revoked, and a compensating entry restores the points."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from nodetrack import clock
+from nodetrack.errors import Conflict
+from organization.models import User
+from organization.selectors import user_scope
+from scoring.choices import EntryKind
+from scoring.models import PointsEntry
+
+from .. import rules
+from ..choices import ItemStatus, NodeEventKind, RecommitmentStatus
+from ..models import Card, Recommitment, SupervisionItem
+from .escalation import nodes_refresh_escalation
+from .records import node_event_record
+
+
+@transaction.atomic
+def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
+    """The supervision office revokes a card with a reason; its points come back, dated as the card."""
+    if not user_scope(user=actor).is_supervisor:
+        raise PermissionDenied(_("只有督查办可以撤销亮牌。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("请填写撤销理由。")]})
+    if len(reason) > 2000:
+        raise ValidationError({"reason": [_("撤销理由不能超过2000字。")]})
+    card = Card.objects.select_for_update().select_related("node", "unit").get(pk=card.pk)
+    if card.is_revoked:
+        raise Conflict(_("该亮牌已被撤销。"), "already_revoked")
+    if (
+        card.kind == rules.YELLOW
+        and Card.objects.filter(node=card.node, kind=rules.RED, revoked_at__isnull=True).exists()
+    ):
+        raise Conflict(_("该节点还有红牌，请先撤销红牌。"), "red_first")
+
+    now = clock.now()
+    card.revoked_at = now
+    card.revoked_by = actor
+    card.revoke_reason = reason
+    card._change_reason = _("撤销亮牌")
+    card.save()
+    # Dated at the breach, so the score of the period the card hit is restored.
+    PointsEntry.objects.create(
+        unit=card.unit, kind=EntryKind.CARD_REVERSAL, points=card.points, card=card,
+        rule_version=card.rule_version, occurred_at=card.breached_at, created_by=actor,
+        reason=_("撤销%(kind)s（%(node)s）：%(reason)s")
+        % {"kind": card.get_kind_display(), "node": card.node, "reason": reason},
+    )
+    node_event_record(
+        node=card.node, kind=NodeEventKind.CARD_REVOKED, actor=actor, at=now,
+        message=_("撤销%(kind)s：%(reason)s") % {"kind": card.get_kind_display(), "reason": reason},
+        card=card.pk,
+    )
+    item = SupervisionItem.objects.filter(card=card, status=ItemStatus.OPEN).first()
+    if item is not None:
+        item.status = ItemStatus.CLOSED
+        item.closed_at = now
+        item.closed_by = actor
+        item.close_note = _("红牌已撤销：%(reason)s") % {"reason": reason}
+        item._change_reason = item.close_note
+        item.save()
+    if card.kind == rules.YELLOW:
+        for rec in Recommitment.objects.filter(node=card.node, status=RecommitmentStatus.PENDING):
+            rec.status = RecommitmentStatus.LAPSED
+            rec.decided_at = now
+            rec.comment = _("黄牌已撤销，重新承诺无需审批")
+            rec.save()
+    nodes_refresh_escalation(node_ids=[card.node_id])
+    return card

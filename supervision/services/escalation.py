@@ -1,0 +1,243 @@
+"""The sweep: issue the yellow and red cards the rules owe, exactly once, dated by the facts."""
+
+import datetime as dt
+import logging
+import socket
+import traceback
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from nodetrack import clock
+from organization.models import User
+from organization.selectors import supervision_office, unit_leaders, unit_staff
+from projects.models import Node
+from scoring.choices import EntryKind
+from scoring.models import PointsEntry
+
+from .. import rules
+from ..choices import CardKind, NodeEventKind, NotificationKind, RecommitmentStatus
+from ..models import Card, Notification, Recommitment, SupervisionItem, SweepRun
+from .facts import ESCALATION_SETTLED, EscalationContext, node_facts
+from .notifications import notifications_create
+from .records import node_event_record, system_user
+
+log = logging.getLogger("nodetrack.sweep")
+
+
+@dataclass
+class SweepCounts:
+    yellow: int = 0
+    red: int = 0
+    items: int = 0
+    notifications: int = 0
+    nodes_checked: int = 0
+
+    def line(self) -> str:
+        return (
+            f"yellow={self.yellow} red={self.red} items={self.items} "
+            f"notifications={self.notifications}"
+        )
+
+
+def nodes_refresh_escalation(*, node_ids) -> int:
+    """Ask the next sweep to work a node's escalation out again, after its facts changed."""
+    return Node.objects.filter(pk__in=list(node_ids)).update(next_escalation_at=None)
+
+
+def sweep_run(*, as_of: dt.datetime | None = None, batch_size: int | None = None) -> SweepRun:
+    """One pass of the sweep as of an instant: cards, their deductions, items and notifications.
+
+    Reads only nodes whose next escalation instant has come (or is not yet worked out),
+    in pk order and in batches. Each node's card is written in its own transaction, under
+    a row lock, after re-reading its facts; the unique constraints catch any race left.
+    """
+    as_of = as_of or clock.now()
+    batch_size = batch_size or settings.NODETRACK_SWEEP_BATCH
+    run = SweepRun.objects.create(
+        started_at=clock.now(), as_of=as_of, host=socket.gethostname()[:100]
+    )
+    counts = SweepCounts()
+    try:
+        ctx = EscalationContext.load()
+        actor = system_user()
+        _escalate_due_nodes(ctx, actor, as_of, batch_size, counts)
+        counts.notifications += _send_reminders(ctx, as_of)
+    except Exception:
+        run.error = traceback.format_exc()
+        log.exception("sweep as of %s failed", as_of.isoformat())
+    run.finished_at = clock.now()
+    for field in ("yellow", "red", "items", "notifications", "nodes_checked"):
+        setattr(run, field, getattr(counts, field))
+    run.save()
+    run.counts = counts
+    return run
+
+
+def _escalate_due_nodes(ctx, actor, as_of, batch_size, counts) -> None:
+    candidates = Node.objects.filter(
+        Q(next_escalation_at__lte=as_of) | Q(next_escalation_at__isnull=True)
+    ).order_by("pk")
+    last_pk = 0
+    while True:
+        batch = list(
+            candidates.filter(pk__gt=last_pk).only(
+                "pk", "due_date", "committed_due_date", "completed_at", "next_escalation_at"
+            )[:batch_size]
+        )
+        if not batch:
+            return
+        last_pk = batch[-1].pk
+        counts.nodes_checked += len(batch)
+        facts = node_facts(batch)
+        quiet: list[Node] = []
+        for node in batch:
+            evaluation = ctx.evaluate(facts[node.pk], as_of)
+            if evaluation.due is None:
+                node.next_escalation_at = evaluation.next_check_at or ESCALATION_SETTLED
+                quiet.append(node)
+            else:
+                _node_escalate(node.pk, ctx, actor, as_of, counts)
+        # The schedule column is outside the audit history: a bulk write is right here.
+        Node.objects.bulk_update(quiet, ["next_escalation_at"])
+
+
+def _node_escalate(node_id: int, ctx, actor: User, as_of, counts: SweepCounts) -> None:
+    """Issue what the rules owe one node, all or nothing, under the node's row lock."""
+    with transaction.atomic():
+        node = Node.objects.select_for_update().select_related("project").get(pk=node_id)
+        for _round in range(2):  # at most a yellow and then a red
+            facts = node_facts([node])[node.pk]
+            evaluation = ctx.evaluate(facts, as_of)
+            if evaluation.due is None:
+                break
+            if not _card_issue(node, evaluation.due, ctx, actor, as_of, counts):
+                break
+        evaluation = ctx.evaluate(node_facts([node])[node.pk], as_of)
+        Node.objects.filter(pk=node.pk).update(
+            next_escalation_at=evaluation.next_check_at or ESCALATION_SETTLED
+        )
+
+
+def _card_issue(node: Node, due: rules.CardDue, ctx, actor, as_of, counts) -> bool:
+    """Write one card with its deduction, its supervision item and its notifications."""
+    policy = ctx.policy_on(clock.local_date(due.breached_at))
+    points = policy.points_for(due.kind)
+    card = Card(
+        node=node, unit_id=node.unit_id, kind=due.kind, deadline=due.deadline,
+        breached_at=due.breached_at, issued_at=as_of, points=points,
+        rule_version_id=policy.version_id,
+    )
+    card._history_user = actor
+    card._change_reason = _("系统自动亮牌")
+    try:
+        with transaction.atomic():
+            card.save()
+    except IntegrityError:
+        return False  # another sweep issued it first
+    kind_label = CardKind(due.kind).label
+    deadline = f"{due.deadline:%Y-%m-%d}"
+    PointsEntry.objects.create(
+        unit_id=node.unit_id, kind=EntryKind.CARD_DEDUCTION, points=-points, card=card,
+        rule_version_id=policy.version_id, occurred_at=due.breached_at, created_by=actor,
+        reason=_("%(node)s 超过期限 %(deadline)s，%(kind)s扣%(points)s分")
+        % {"node": node, "deadline": deadline, "kind": kind_label, "points": points},
+    )
+    node_event_record(
+        node=node, kind=NodeEventKind.CARD_ISSUED, actor=actor, at=as_of,
+        message=_("%(kind)s：超过期限 %(deadline)s") % {"kind": kind_label, "deadline": deadline},
+        card=card.pk, breached_at=due.breached_at.isoformat(), points=str(points),
+    )
+    if due.kind == rules.YELLOW:
+        counts.yellow += 1
+    else:
+        counts.red += 1
+        counts.items += _red_card_follow_up(node, card, actor, as_of)
+    recipients = (
+        set(unit_staff(unit_id=node.unit_id))
+        | set(unit_leaders(unit_id=node.unit_id))
+        | set(supervision_office())
+    )
+    counts.notifications += notifications_create(
+        recipients=recipients, kind=NotificationKind.CARD_ISSUED, event_key=f"card:{card.pk}",
+        node=node, at=as_of,
+        title=_("%(unit)s 的节点“%(node)s”被亮%(kind)s")
+        % {"unit": node.unit, "node": node.name, "kind": kind_label},
+        body=_("项目 %(project)s，节点“%(node)s”超过期限 %(deadline)s，扣%(points)s分。")
+        % {"project": node.project, "node": node.name, "deadline": deadline, "points": points},
+    )
+    return True
+
+
+def _red_card_follow_up(node: Node, card: Card, actor, as_of) -> int:
+    """Put the node on the priority supervision list; a pending recommitment lapses."""
+    item = SupervisionItem(card=card, node=node, unit_id=node.unit_id, opened_at=as_of)
+    item._history_user = actor
+    item.save()
+    node_event_record(
+        node=node, kind=NodeEventKind.ITEM_OPENED, actor=actor, at=as_of,
+        message=_("列入重点督办事项"), item=item.pk,
+    )
+    for rec in Recommitment.objects.filter(node=node, status=RecommitmentStatus.PENDING):
+        rec.status = RecommitmentStatus.LAPSED
+        rec.decided_at = as_of
+        rec.comment = _("已亮红牌，待审批的重新承诺自动失效")
+        rec._history_user = actor
+        rec.save()
+        node_event_record(
+            node=node, kind=NodeEventKind.RECOMMITMENT_LAPSED, actor=actor, at=as_of,
+            message=rec.comment, recommitment=rec.pk,
+        )
+    return 1
+
+
+def _send_reminders(ctx: EscalationContext, as_of: dt.datetime) -> int:
+    """Remind units of deadlines coming up (by default 3 days and 1 day before), once each."""
+    today = clock.local_date(as_of)
+    policy = ctx.policy_on(today)
+    if not policy.reminder_days:
+        return 0
+    horizon = today + dt.timedelta(days=max(policy.reminder_days))
+    nodes = (
+        Node.objects.incomplete()
+        .filter(
+            Q(committed_due_date__isnull=True, due_date__range=(today, horizon))
+            | Q(committed_due_date__range=(today, horizon))
+        )
+        .select_related("project", "unit")
+        .order_by("pk")
+    )
+    due_now = []
+    for node in nodes:
+        due = node.effective_due_date
+        days = rules.reminder_due(
+            due_date=due, today=today, completed=False, reminder_days=policy.reminder_days
+        )
+        if days is not None:
+            due_now.append((node, due, days, f"reminder:{node.pk}:{due:%Y%m%d}:{days}"))
+    # Reminders already made are skipped with one query, not one per node and sweep.
+    sent = set(
+        Notification.objects.filter(event_key__in=[key for *_, key in due_now])
+        .values_list("event_key", flat=True)
+        .distinct()
+    )
+    staff_cache: dict[int, list[User]] = {}
+    made = 0
+    for node, due, days, key in due_now:
+        if key in sent:
+            continue
+        if node.unit_id not in staff_cache:
+            staff_cache[node.unit_id] = list(unit_staff(unit_id=node.unit_id))
+        with transaction.atomic():
+            made += notifications_create(
+                recipients=staff_cache[node.unit_id], kind=NotificationKind.REMINDER,
+                event_key=key, node=node, at=as_of,
+                title=_("节点“%(node)s”将于 %(due)s 到期")
+                % {"node": node.name, "due": f"{due:%Y-%m-%d}"},
+                body=_("项目 %(project)s，责任单位 %(unit)s，还剩 %(days)s 天，请按时办结。")
+                % {"project": node.project, "unit": node.unit, "days": (due - today).days},
+            )
+    return made

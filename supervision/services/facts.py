@@ -1,0 +1,88 @@
+"""Turning database rows into the plain facts that supervision.rules decides on."""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from nodetrack import clock
+from projects.models import Node
+from scoring.models import RuleVersion
+from scoring.rules import Policy, policy_on
+
+from .. import rules
+from ..calendar import WorkingCalendar
+from ..models import Card, Recommitment
+
+# Stored in Node.next_escalation_at when no card can come any more. NULL means "not yet
+# worked out": the sweep picks such nodes up, so any write that changes a node's facts
+# only has to clear the field.
+ESCALATION_SETTLED = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
+
+
+def policies_load() -> list[Policy]:
+    """Every rule version, oldest first (a small table)."""
+    return [
+        Policy(
+            version_id=v.pk,
+            effective_from=v.effective_from,
+            yellow_points=v.yellow_points,
+            red_points=v.red_points,
+            base_score=v.base_score,
+            grace_workdays=v.grace_workdays,
+            reminder_days=tuple(sorted({int(d) for d in v.reminder_days}, reverse=True)),
+        )
+        for v in RuleVersion.objects.order_by("effective_from")
+    ]
+
+
+@dataclass
+class EscalationContext:
+    """What every decision of one pass shares: the rules in force and the working calendar."""
+
+    policies: list[Policy]
+    calendar: WorkingCalendar
+
+    @classmethod
+    def load(cls) -> "EscalationContext":
+        return cls(policies=policies_load(), calendar=WorkingCalendar.load())
+
+    def policy_on(self, day: dt.date) -> Policy:
+        return policy_on(self.policies, day)
+
+    def evaluate(self, facts: rules.NodeFacts, as_of: dt.datetime) -> rules.Evaluation:
+        # The grace window is the one in force when the yellow card was issued.
+        anchor = clock.local_date(facts.yellow.issued_at) if facts.yellow else facts.due_date
+        return rules.evaluate(
+            facts,
+            as_of,
+            grace_workdays=self.policy_on(anchor).grace_workdays,
+            is_workday=self.calendar.is_workday,
+        )
+
+
+def node_facts(nodes: Iterable[Node]) -> dict[int, rules.NodeFacts]:
+    """The facts of each node, with two queries for the whole batch."""
+    nodes = list(nodes)
+    ids = [n.pk for n in nodes]
+    cards: dict[int, dict[str, rules.CardFact]] = defaultdict(dict)
+    for node_id, kind, issued_at, revoked_at in Card.objects.filter(node_id__in=ids).values_list(
+        "node_id", "kind", "issued_at", "revoked_at"
+    ):
+        cards[node_id][kind] = rules.CardFact(kind, issued_at, revoked_at is not None)
+    recs: dict[int, list[rules.RecommitmentFact]] = defaultdict(list)
+    for node_id, submitted_at, status, decided_at in Recommitment.objects.filter(
+        node_id__in=ids
+    ).values_list("node_id", "submitted_at", "status", "decided_at"):
+        recs[node_id].append(rules.RecommitmentFact(submitted_at, status, decided_at))
+    return {
+        n.pk: rules.NodeFacts(
+            due_date=n.due_date,
+            committed_due_date=n.committed_due_date,
+            completed_at=n.completed_at,
+            yellow=cards[n.pk].get(rules.YELLOW),
+            red=cards[n.pk].get(rules.RED),
+            recommitments=tuple(recs[n.pk]),
+        )
+        for n in nodes
+    }

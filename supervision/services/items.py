@@ -1,0 +1,98 @@
+"""The priority supervision list: inspection records, supervised deadlines, closing an item."""
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from nodetrack import clock
+from nodetrack.errors import Conflict
+from organization.models import User
+from organization.selectors import user_scope
+
+from ..choices import InspectionMode, ItemStatus, NodeEventKind
+from ..models import InspectionAttachment, InspectionRecord, SupervisionItem
+from .records import node_event_record
+
+
+def _require_supervisor(actor: User) -> None:
+    if not user_scope(user=actor).is_supervisor:
+        raise PermissionDenied(_("只有督查办可以办理重点督办事项。"))
+
+
+def _open_item(item: SupervisionItem) -> SupervisionItem:
+    item = SupervisionItem.objects.select_for_update().select_related("node").get(pk=item.pk)
+    if item.status != ItemStatus.OPEN:
+        raise Conflict(_("该督办事项已销号。"), "item_closed")
+    return item
+
+
+@transaction.atomic
+def supervision_item_add_inspection(
+    *, item: SupervisionItem, actor: User, mode: str, inspected_on: dt.date, text: str,
+    files=(),
+) -> InspectionRecord:
+    """Record what the supervision office did about an item, online or on site, with files."""
+    _require_supervisor(actor)
+    item = _open_item(item)
+    errors = {}
+    if mode not in InspectionMode.values:
+        errors["mode"] = [_("请选择督查方式（线上或线下）。")]
+    text = (text or "").strip()
+    if not text:
+        errors["text"] = [_("请填写督查情况。")]
+    if inspected_on is None or inspected_on > clock.today():
+        errors["inspected_on"] = [_("督查日期不能晚于今天。")]
+    if errors:
+        raise ValidationError(errors)
+    record = InspectionRecord(
+        item=item, mode=mode, inspected_on=inspected_on, text=text, author=actor
+    )
+    record.full_clean()
+    record.save()
+    for f in files:
+        InspectionAttachment.objects.create(record=record, file=f, name=f.name[:200])
+    node_event_record(
+        node=item.node, kind=NodeEventKind.INSPECTION, actor=actor, at=clock.now(),
+        message=_("%(mode)s督查：%(text)s") % {"mode": record.get_mode_display(), "text": text[:200]},
+        item=item.pk, record=record.pk,
+    )
+    return record
+
+
+@transaction.atomic
+def supervision_item_set_deadline(
+    *, item: SupervisionItem, actor: User, deadline: dt.date | None
+) -> SupervisionItem:
+    """Set (or clear) the deadline the supervision office holds the unit to."""
+    _require_supervisor(actor)
+    item = _open_item(item)
+    if item.supervised_deadline == deadline:
+        return item
+    item.supervised_deadline = deadline
+    item._change_reason = _("设置督办期限")
+    item.save()
+    return item
+
+
+@transaction.atomic
+def supervision_item_close(*, item: SupervisionItem, actor: User, note: str) -> SupervisionItem:
+    """Close (销号) an item with a note."""
+    _require_supervisor(actor)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": [_("请填写销号说明。")]})
+    item = _open_item(item)
+    now = clock.now()
+    item.status = ItemStatus.CLOSED
+    item.closed_at = now
+    item.closed_by = actor
+    item.close_note = note
+    item._change_reason = _("销号")
+    item.save()
+    node_event_record(
+        node=item.node, kind=NodeEventKind.ITEM_CLOSED, actor=actor, at=now,
+        message=_("督办销号：%(note)s") % {"note": note}, item=item.pk,
+    )
+    return item

@@ -1,0 +1,143 @@
+"""Recommitments: the unit explains the delay and proposes a date; a leader decides, once."""
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from nodetrack import clock
+from nodetrack.errors import Conflict
+from organization.models import User
+from organization.selectors import recommitment_approvers, user_scope
+from projects.models import Node
+
+from .. import rules
+from ..choices import NodeEventKind, NotificationKind, RecommitmentStatus
+from ..models import Card, Recommitment
+from .escalation import nodes_refresh_escalation
+from .facts import EscalationContext, node_facts
+from .notifications import notifications_create
+from .records import node_event_record
+
+REASON_MAX = 2000
+
+
+def _clean_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("请填写超期原因。")]})
+    if len(reason) > REASON_MAX:
+        raise ValidationError({"reason": [_("超期原因不能超过2000字。")]})
+    return reason
+
+
+@transaction.atomic
+def recommitment_submit(
+    *, node: Node, actor: User, reason: str, new_due_date: dt.date
+) -> Recommitment:
+    """Unit staff explain why a yellow-carded node is late and re-commit a completion date."""
+    node = Node.objects.select_for_update().select_related("project", "unit").get(pk=node.pk)
+    if node.unit_id not in user_scope(user=actor).staff_unit_ids:
+        raise PermissionDenied(_("只有责任单位的经办人可以提交重新承诺。"))
+    reason = _clean_reason(reason)
+    now = clock.now()
+    if new_due_date is None or new_due_date <= clock.local_date(now):
+        raise ValidationError({"new_due_date": [_("重新承诺完成时间须晚于今天。")]})
+    if node.completed_at is not None:
+        raise Conflict(_("节点已办结，无需重新承诺。"), "node_completed")
+    cards = {c.kind: c for c in Card.objects.filter(node=node)}
+    yellow, red = cards.get(rules.YELLOW), cards.get(rules.RED)
+    if yellow is None or yellow.is_revoked:
+        raise Conflict(_("节点未被亮黄牌，无需重新承诺。"), "node_not_yellow")
+    if red is not None and not red.is_revoked:
+        raise Conflict(_("节点已被亮红牌，不能再重新承诺。"), "node_red")
+    if Recommitment.objects.filter(node=node, status=RecommitmentStatus.PENDING).exists():
+        raise Conflict(_("该节点已有待审批的重新承诺。"), "already_pending")
+    evaluation = EscalationContext.load().evaluate(node_facts([node])[node.pk], now)
+    if evaluation.due is not None:
+        raise Conflict(_("说明期限已过，红牌即将发出，不能再提交重新承诺。"), "grace_expired")
+
+    rec = Recommitment(
+        node=node, reason=reason, new_due_date=new_due_date, submitted_by=actor,
+        submitted_at=now,
+    )
+    rec.full_clean()
+    try:
+        with transaction.atomic():
+            rec.save()
+    except IntegrityError as exc:
+        raise Conflict(_("该节点已有待审批的重新承诺。"), "already_pending") from exc
+    node_event_record(
+        node=node, kind=NodeEventKind.RECOMMITMENT_SUBMITTED, actor=actor, at=now,
+        message=_("提交重新承诺：%(date)s 前完成") % {"date": f"{new_due_date:%Y-%m-%d}"},
+        recommitment=rec.pk, reason=reason, new_due_date=new_due_date.isoformat(),
+    )
+    notifications_create(
+        recipients=recommitment_approvers(unit_id=node.unit_id),
+        kind=NotificationKind.RECOMMITMENT_WAITING, event_key=f"recommitment:{rec.pk}:waiting",
+        node=node, at=now,
+        title=_("%(unit)s 提交了重新承诺，待您审批") % {"unit": node.unit},
+        body=_("节点“%(node)s”（项目 %(project)s）申请于 %(date)s 前完成。超期原因：%(reason)s")
+        % {"node": node.name, "project": node.project, "date": f"{new_due_date:%Y-%m-%d}",
+           "reason": reason},
+    )
+    nodes_refresh_escalation(node_ids=[node.pk])
+    return rec
+
+
+@transaction.atomic
+def recommitment_decide(
+    *, recommitment: Recommitment, actor: User, approve: bool, comment: str = ""
+) -> Recommitment:
+    """A leader in charge of the unit, or a principal leader, approves or rejects; final."""
+    rec = (
+        Recommitment.objects.select_for_update()
+        .select_related("node", "node__project", "node__unit", "submitted_by")
+        .get(pk=recommitment.pk)
+    )
+    node = rec.node
+    if not user_scope(user=actor).can_decide_for_unit(node.unit_id):
+        raise PermissionDenied(_("只有该单位的分管领导或主要领导可以审批。"))
+    comment = (comment or "").strip()
+    if len(comment) > REASON_MAX:
+        raise ValidationError({"comment": [_("审批意见不能超过2000字。")]})
+    if not approve and not comment:
+        raise ValidationError({"comment": [_("驳回时须填写审批意见。")]})
+    if rec.status != RecommitmentStatus.PENDING:
+        raise Conflict(_("该重新承诺已经审批或已失效，不能再次审批。"), "already_decided")
+    now = clock.now()
+    if approve and rec.new_due_date < clock.local_date(now):
+        raise Conflict(_("承诺完成时间已过，不能批准，请驳回后由单位重新提交。"), "date_passed")
+
+    rec.status = RecommitmentStatus.APPROVED if approve else RecommitmentStatus.REJECTED
+    rec.decided_by = actor
+    rec.decided_at = now
+    rec.comment = comment
+    rec._change_reason = rec.get_status_display()
+    rec.save()
+    if approve:
+        node = Node.objects.select_for_update().get(pk=node.pk)
+        old = node.committed_due_date
+        node.committed_due_date = rec.new_due_date
+        node._change_reason = _("批准重新承诺")
+        node.save(update_fields=["committed_due_date", "updated_at"])
+        message = _("批准重新承诺：%(date)s 前完成") % {"date": f"{rec.new_due_date:%Y-%m-%d}"}
+        kind = NodeEventKind.RECOMMITMENT_APPROVED
+        extra = {"old_committed_due_date": old.isoformat() if old else None}
+    else:
+        message = _("驳回重新承诺：%(comment)s") % {"comment": comment}
+        kind = NodeEventKind.RECOMMITMENT_REJECTED
+        extra = {}
+    node_event_record(
+        node=node, kind=kind, actor=actor, at=now, message=message, recommitment=rec.pk,
+        comment=comment, new_due_date=rec.new_due_date.isoformat(), **extra,
+    )
+    notifications_create(
+        recipients=[rec.submitted_by], kind=NotificationKind.RECOMMITMENT_DECIDED,
+        event_key=f"recommitment:{rec.pk}:decided", node=node, at=now,
+        title=_("重新承诺%(status)s：%(node)s") % {"status": rec.get_status_display(), "node": node.name},
+        body=comment,
+    )
+    nodes_refresh_escalation(node_ids=[node.pk])
+    return rec

@@ -1,0 +1,276 @@
+"""The escalation rules of domain.md as a table: pure functions, no database."""
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+import pytest
+
+from scoring.rules import Policy, UnitScore, policy_on, rank_scores
+from supervision import rules
+from supervision.rules import CardDue, CardFact, NodeFacts, RecommitmentFact
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def at(text: str) -> dt.datetime:
+    """A local (Asia/Shanghai) instant from 'YYYY-MM-DD HH:MM'."""
+    return dt.datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=SH)
+
+
+def d(text: str) -> dt.date:
+    return dt.date.fromisoformat(text)
+
+
+def weekdays(day: dt.date) -> bool:
+    return day.weekday() < 5
+
+
+def official(day: dt.date) -> bool:
+    return chinese_calendar.is_workday(day)
+
+
+def yellow(issued: str, revoked: bool = False) -> CardFact:
+    return CardFact("yellow", at(issued), revoked)
+
+
+def red(issued: str) -> CardFact:
+    return CardFact("red", at(issued))
+
+
+def rec(submitted: str, status: str, decided: str | None = None) -> RecommitmentFact:
+    return RecommitmentFact(at(submitted), status, at(decided) if decided else None)
+
+
+def evaluate(facts, as_of, is_workday=weekdays, grace=3):
+    return rules.evaluate(facts, at(as_of), grace_workdays=grace, is_workday=is_workday)
+
+
+@pytest.mark.parametrize(
+    ("anchor", "workdays", "calendar", "expected"),
+    [
+        # domain.md: a card issued on Friday 2026-11-27 leaves until the end of Wednesday 12-02.
+        ("2026-11-27", 3, official, "2026-12-02"),
+        ("2026-11-30", 3, official, "2026-12-03"),
+        # Spring Festival 2026: Saturday 02-14 is a make-up working day, 02-15..02-23 off.
+        ("2026-02-12", 3, official, "2026-02-24"),
+        # National Day 2026: 10-01..10-07 off, Saturday 10-10 a make-up working day.
+        ("2026-09-30", 3, official, "2026-10-10"),
+        # The same dates on a plain Monday–Friday calendar, for contrast.
+        ("2026-02-12", 3, weekdays, "2026-02-17"),
+        ("2026-11-27", 1, official, "2026-11-30"),
+        ("2026-11-28", 3, official, "2026-12-02"),  # issued on a Saturday
+    ],
+)
+def test_grace_deadline_counts_working_days_after_the_day(anchor, workdays, calendar, expected):
+    assert rules.grace_deadline(d(anchor), workdays, calendar) == d(expected)
+
+
+YELLOW_CASES = [
+    # (facts, as_of, expected due, expected next check)
+    pytest.param(
+        NodeFacts(due_date=d("2026-11-20")), "2026-11-20 23:59",
+        None, at("2026-11-21 00:00"), id="not-yet-breached",
+    ),
+    pytest.param(
+        NodeFacts(due_date=d("2026-11-20")), "2026-11-21 00:00",
+        CardDue("yellow", d("2026-11-20"), at("2026-11-21 00:00")), None,
+        id="breached-at-midnight-after-the-due-date",
+    ),
+    pytest.param(
+        NodeFacts(due_date=d("2026-11-20"), completed_at=at("2026-11-20 23:59")),
+        "2026-12-31 00:00", None, None, id="completed-on-the-due-day",
+    ),
+    pytest.param(
+        NodeFacts(due_date=d("2026-11-20"), completed_at=at("2026-11-21 00:00")),
+        "2026-11-22 09:00", CardDue("yellow", d("2026-11-20"), at("2026-11-21 00:00")), None,
+        id="completed-late-still-earns-its-card",
+    ),
+    pytest.param(
+        NodeFacts(due_date=d("2026-11-20")), "2026-11-26 10:00",
+        CardDue("yellow", d("2026-11-20"), at("2026-11-21 00:00")), None,
+        id="after-an-outage-dated-at-the-true-breach",
+    ),
+    pytest.param(
+        NodeFacts(due_date=d("2026-11-20"), yellow=yellow("2026-11-21 00:10", revoked=True)),
+        "2026-12-31 00:00", None, None, id="revoked-yellow-is-not-issued-again-nor-followed-by-red",
+    ),
+]
+
+
+@pytest.mark.parametrize(("facts", "as_of", "due", "next_check"), YELLOW_CASES)
+def test_yellow(facts, as_of, due, next_check):
+    result = evaluate(facts, as_of)
+    assert result.due == due
+    assert result.next_check_at == next_check
+
+
+Y = yellow("2026-11-27 09:00")  # issued Friday 2026-11-27: the window ends with Wednesday 12-02
+GRACE_BREACH = at("2026-12-03 00:00")
+RED_CASES = [
+    pytest.param(
+        NodeFacts(due_date=d("2026-11-26"), yellow=Y), "2026-12-02 23:59",
+        None, GRACE_BREACH, id="grace-window-still-open",
+    ),
+    pytest.param(
+        NodeFacts(due_date=d("2026-11-26"), yellow=Y), "2026-12-03 00:00",
+        CardDue("red", d("2026-12-02"), GRACE_BREACH), None, id="no-recommitment-in-3-working-days",
+    ),
+    pytest.param(
+        NodeFacts(due_date=d("2026-11-26"), yellow=Y), "2026-12-09 08:00",
+        CardDue("red", d("2026-12-02"), GRACE_BREACH), None, id="grace-red-after-outage-true-breach",
+    ),
+    pytest.param(
+        NodeFacts(due_date=d("2026-11-26"), yellow=Y, recommitments=(rec("2026-12-02 23:59", "pending"),)),
+        "2026-12-20 00:00", None, None, id="pending-recommitment-stops-the-clock",
+    ),
+    pytest.param(
+        NodeFacts(due_date=d("2026-11-26"), yellow=Y, recommitments=(rec("2026-12-03 00:00", "pending"),)),
+        "2026-12-03 08:00", CardDue("red", d("2026-12-02"), GRACE_BREACH), None,
+        id="recommitment-after-the-window-does-not-stop-it",
+    ),
+    pytest.param(
+        NodeFacts(
+            due_date=d("2026-11-26"), yellow=Y,
+            recommitments=(rec("2026-11-30 10:00", "rejected", "2026-12-01 15:00"),),
+        ),
+        "2026-12-04 23:59", None, at("2026-12-05 00:00"), id="rejection-restarts-the-window",
+    ),
+    pytest.param(
+        NodeFacts(
+            due_date=d("2026-11-26"), yellow=Y,
+            recommitments=(rec("2026-11-30 10:00", "rejected", "2026-12-01 15:00"),),
+        ),
+        "2026-12-05 00:00", CardDue("red", d("2026-12-04"), at("2026-12-05 00:00")), None,
+        id="rejection-window-expires",
+    ),
+    pytest.param(
+        NodeFacts(
+            due_date=d("2026-11-26"), yellow=Y,
+            recommitments=(
+                rec("2026-11-30 10:00", "rejected", "2026-12-01 15:00"),
+                rec("2026-12-02 10:00", "pending"),
+            ),
+        ),
+        "2026-12-20 00:00", None, None, id="second-recommitment-after-rejection-stops-it-again",
+    ),
+    pytest.param(
+        NodeFacts(
+            due_date=d("2026-11-26"), committed_due_date=d("2026-12-15"), yellow=Y,
+            recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00"),),
+        ),
+        "2026-12-15 23:59", None, at("2026-12-16 00:00"), id="approved-date-not-yet-breached",
+    ),
+    pytest.param(
+        NodeFacts(
+            due_date=d("2026-11-26"), committed_due_date=d("2026-12-15"), yellow=Y,
+            recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00"),),
+        ),
+        "2026-12-16 00:00", CardDue("red", d("2026-12-15"), at("2026-12-16 00:00")), None,
+        id="approved-date-breached",
+    ),
+    pytest.param(
+        NodeFacts(
+            due_date=d("2026-11-26"), committed_due_date=d("2026-12-15"), yellow=Y,
+            completed_at=at("2026-12-15 18:00"),
+            recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00"),),
+        ),
+        "2026-12-20 00:00", None, None, id="completed-before-the-committed-breach",
+    ),
+    pytest.param(
+        NodeFacts(
+            due_date=d("2026-11-26"), committed_due_date=d("2026-12-15"), yellow=Y,
+            completed_at=at("2026-12-17 18:00"),
+            recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00"),),
+        ),
+        "2026-12-20 00:00", CardDue("red", d("2026-12-15"), at("2026-12-16 00:00")), None,
+        id="completed-after-the-committed-breach-still-red",
+    ),
+    pytest.param(
+        NodeFacts(due_date=d("2026-11-26"), yellow=Y, completed_at=at("2026-12-02 12:00")),
+        "2026-12-20 00:00", None, None, id="completed-inside-the-grace-window",
+    ),
+    pytest.param(
+        NodeFacts(due_date=d("2026-11-26"), yellow=Y, red=red("2026-12-03 00:05")),
+        "2026-12-20 00:00", None, None, id="one-red-card-only",
+    ),
+    pytest.param(
+        NodeFacts(
+            due_date=d("2026-11-26"), committed_due_date=d("2026-12-25"), yellow=Y,
+            recommitments=(rec("2026-12-04 10:00", "approved", "2026-12-04 16:00"),),
+        ),
+        "2026-12-04 17:00", CardDue("red", d("2026-12-02"), GRACE_BREACH), None,
+        id="late-recommitment-approved-does-not-undo-the-grace-breach",
+    ),
+]
+
+
+@pytest.mark.parametrize(("facts", "as_of", "due", "next_check"), RED_CASES)
+def test_red(facts, as_of, due, next_check):
+    result = evaluate(facts, as_of, is_workday=official)
+    assert result.due == due
+    assert result.next_check_at == next_check
+
+
+def test_red_grace_across_spring_festival_and_make_up_saturday():
+    # given: yellow issued Thursday 2026-02-12; Saturday 02-14 is a working day, 02-15..23 off
+    facts = NodeFacts(due_date=d("2026-02-11"), yellow=yellow("2026-02-12 00:05"))
+    # then: Fri 13, Sat 14, Tue 24 are the three working days
+    assert evaluate(facts, "2026-02-24 23:59", official).due is None
+    assert evaluate(facts, "2026-02-25 00:00", official).due == CardDue(
+        "red", d("2026-02-24"), at("2026-02-25 00:00")
+    )
+
+
+def test_grace_window_uses_the_issue_day_not_the_breach_day():
+    # given: breach 11-21, but the sweep was down and issued the yellow card on 11-27
+    facts = NodeFacts(due_date=d("2026-11-20"), yellow=yellow("2026-11-27 10:00"))
+    # then: the unit has its three working days from the day it learned of the card
+    assert evaluate(facts, "2026-12-02 12:00", official).due is None
+    assert evaluate(facts, "2026-12-03 00:00", official).due.breached_at == at("2026-12-03 00:00")
+
+
+@pytest.mark.parametrize(
+    ("due", "today", "completed", "expected"),
+    [
+        ("2026-12-10", "2026-12-06", False, None),
+        ("2026-12-10", "2026-12-07", False, 3),
+        ("2026-12-10", "2026-12-08", False, 3),
+        ("2026-12-10", "2026-12-09", False, 1),
+        ("2026-12-10", "2026-12-10", False, 1),
+        ("2026-12-10", "2026-12-11", False, None),
+        ("2026-12-10", "2026-12-09", True, None),
+    ],
+)
+def test_reminder_due(due, today, completed, expected):
+    assert (
+        rules.reminder_due(due_date=d(due), today=d(today), completed=completed, reminder_days=(3, 1))
+        == expected
+    )
+
+
+def test_policy_on_picks_the_rule_in_force_that_day():
+    old = Policy(version_id=1, effective_from=d("2021-01-01"), yellow_points=Decimal("1"))
+    new = Policy(version_id=2, effective_from=d("2027-01-01"), yellow_points=Decimal("1.5"))
+    assert policy_on([old, new], d("2026-12-31")) is old
+    assert policy_on([old, new], d("2027-01-01")) is new
+    assert policy_on([old, new], d("2020-06-01")) is old
+
+
+def test_rank_scores_within_groups_ties_share_a_rank():
+    group = {"department": "d", "township": "l", "park": "l"}.get
+    rows = [
+        (1, "县住建局", "department", Decimal("100"), Decimal("-3")),
+        (2, "县财政局", "department", Decimal("100"), Decimal("0")),
+        (3, "县经信局", "department", Decimal("100"), Decimal("-3")),
+        (4, "上派镇", "township", Decimal("100"), Decimal("-1")),
+        (5, "桃花工业园", "park", Decimal("100"), Decimal("0")),
+        (6, "县自然资源局", "department", Decimal("100"), Decimal("-4")),
+    ]
+    result = {s.unit_id: s for s in rank_scores(rows, group)}
+    assert [(result[i].score, result[i].rank) for i in (2, 1, 3, 6)] == [
+        (Decimal("100"), 1), (Decimal("97"), 2), (Decimal("97"), 2), (Decimal("96"), 4),
+    ]
+    assert (result[5].rank, result[4].rank) == (1, 2)
+    assert result[4] == UnitScore(4, "上派镇", "township", Decimal("100"), Decimal("-1"), Decimal("99"), 2)
