@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from nodetrack import clock
+from nodetrack.audit import audited_save
 from nodetrack.errors import Conflict
 from organization.choices import UnitKind
 from organization.models import User
@@ -55,8 +56,7 @@ def node_progress_report(
         ProgressAttachment.objects.create(report=report, file=f, name=f.name[:200])
     if node.progress != percent:
         node.progress = percent
-        node._change_reason = _("填报进度")
-        node.save(update_fields=["progress", "updated_at"])
+        audited_save(node, actor=actor, reason=_("填报进度"), update_fields=["progress", "updated_at"])
     node_event_record(
         node=node, kind=NodeEventKind.PROGRESS, actor=actor, at=clock.now(),
         message=_("填报进度 %(percent)s%%") % {"percent": percent}, report=report.pk,
@@ -82,8 +82,7 @@ def node_complete(*, node: Node, actor: User, note: str = "", files=()) -> Node:
         ProgressAttachment.objects.create(report=report, file=f, name=f.name[:200])
     node.completed_at = now
     node.progress = 100
-    node._change_reason = _("办结")
-    node.save(update_fields=["completed_at", "progress", "updated_at"])
+    audited_save(node, actor=actor, reason=_("办结"), update_fields=["completed_at", "progress", "updated_at"])
     node_event_record(
         node=node, kind=NodeEventKind.COMPLETED, actor=actor, at=now, message=_("节点办结"),
         report=report.pk,
@@ -92,8 +91,7 @@ def node_complete(*, node: Node, actor: User, note: str = "", files=()) -> Node:
         node=node, status=ItemStatus.OPEN, ready_to_close_at__isnull=True
     ):
         item.ready_to_close_at = now
-        item._change_reason = _("节点已办结，可销号")
-        item.save()
+        audited_save(item, actor=actor, reason=_("节点已办结，可销号"))
     nodes_refresh_escalation(node_ids=[node.pk])
     return node
 
@@ -114,9 +112,8 @@ def node_change_due_date(*, node: Node, actor: User, due_date: dt.date, reason: 
         return node
     old = node.due_date
     node.due_date = due_date
-    node._change_reason = reason
     node.full_clean()
-    node.save()
+    audited_save(node, actor=actor, reason=reason)
     node_event_record(
         node=node, kind=NodeEventKind.DUE_CHANGED, actor=actor, at=clock.now(),
         message=_("节点时间由 %(old)s 调整为 %(new)s：%(reason)s")
@@ -154,9 +151,7 @@ def node_template_apply(
             unit=step.default_unit or project.locality,
             due_date=start_date + dt.timedelta(days=step.offset_days),
         )
-        node._history_user = actor
-        node._change_reason = _("由模板“%(t)s”生成") % {"t": template.name}
         node.full_clean()
-        node.save()
+        audited_save(node, actor=actor, reason=_("由模板“%(t)s”生成") % {"t": template.name})
         nodes.append(node)
     return nodes

@@ -1,8 +1,87 @@
 """Reads about cards, recommitments, supervision items and notifications, scoped to the user."""
 
-from .models import Notification
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, CharField, Exists, OuterRef, QuerySet, Value, When
+from django.utils.translation import gettext as _
+
+from organization.selectors import user_scope
+from projects.models import Node
+
+from .choices import CardKind
+from .models import Card, Notification, Recommitment, SupervisionItem
 
 
 def notification_unread_count(*, user) -> int:
     """How many in-app notifications the user has not read."""
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def nodes_with_card(queryset: QuerySet[Node]) -> QuerySet[Node]:
+    """Annotate each node with `card_kind`: its highest unrevoked card ("red", "yellow") or None."""
+    active = Card.objects.filter(node=OuterRef("pk"), revoked_at__isnull=True)
+    return queryset.annotate(
+        card_kind=Case(
+            When(Exists(active.filter(kind=CardKind.RED)), then=Value(CardKind.RED.value)),
+            When(Exists(active.filter(kind=CardKind.YELLOW)), then=Value(CardKind.YELLOW.value)),
+            default=Value(None),
+            output_field=CharField(),
+        )
+    )
+
+
+def node_list_with_card(
+    *, user, project: str | None = None, unit: str | None = None, card: str | None = None
+) -> QuerySet[Node]:
+    """Nodes the user may see, with their highest unrevoked card, filtered by project code,
+    unit name and card kind, in wall-chart order (project code, then sequence)."""
+    nodes = Node.objects.visible_to(user).select_related("project", "unit")
+    if project:
+        nodes = nodes.filter(project__code=project)
+    if unit:
+        nodes = nodes.filter(unit__name=unit)
+    nodes = nodes_with_card(nodes)
+    if card:
+        nodes = nodes.filter(card_kind=card)
+    return nodes.order_by("project__code", "seq", "pk")
+
+
+def card_list(
+    *, user, project: str | None = None, unit: str | None = None, kind: str | None = None
+) -> QuerySet[Card]:
+    """Cards on the nodes the user may see (revoked ones too), newest breach first."""
+    cards = Card.objects.visible_to(user).select_related("node__project", "unit")
+    if project:
+        cards = cards.filter(node__project__code=project)
+    if unit:
+        cards = cards.filter(unit__name=unit)
+    if kind:
+        cards = cards.filter(kind=kind)
+    return cards.order_by("-breached_at", "-pk")
+
+
+def recommitment_list(*, user, status: str | None = None) -> QuerySet[Recommitment]:
+    """Recommitments the user deals with: staff their units', leaders those they may decide
+    (principal: all), the supervision office all (to read); newest first."""
+    scope = user_scope(user=user)
+    recs = Recommitment.objects.select_related("node", "decided_by")
+    if not scope.sees_all:
+        if not scope.user_id:
+            return recs.none()
+        recs = recs.filter(node__unit_id__in=scope.unit_ids)
+    if status:
+        recs = recs.filter(status=status)
+    return recs.order_by("-submitted_at", "-pk")
+
+
+def supervision_item_list(*, user, status: str | None = None) -> QuerySet[SupervisionItem]:
+    """The priority supervision list: leaders see their units' items (principal: all), the
+    supervision office all; anyone else is refused."""
+    scope = user_scope(user=user)
+    if not (scope.is_leader or scope.is_supervisor or scope.sees_all):
+        raise PermissionDenied(_("只有领导和督查办可以查看重点督办事项。"))
+    items = SupervisionItem.objects.select_related("node__project", "unit")
+    if not scope.sees_all:
+        items = items.filter(unit_id__in=scope.leader_unit_ids)
+    if status:
+        items = items.filter(status=status)
+    return items.order_by("-opened_at", "-pk")

@@ -1,5 +1,6 @@
 """Every write about escalation: the sweep, recommitments, revocations, supervision items, notifications."""
 
+from .calendar_days import calendar_day_delete, calendar_day_save
 from .cards import card_revoke
 from .escalation import nodes_refresh_escalation, sweep_run
 from .items import (
@@ -16,6 +17,8 @@ from .recommitments import recommitment_decide, recommitment_submit
 from .records import node_event_record
 
 __all__ = [
+    "calendar_day_delete",
+    "calendar_day_save",
     "card_revoke",
     "node_event_record",
     "nodes_refresh_escalation",

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from nodetrack import clock
+from nodetrack.audit import audited_save
 from nodetrack.errors import Conflict
 from organization.models import User
 from organization.selectors import user_scope
@@ -41,8 +42,7 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
     card.revoked_at = now
     card.revoked_by = actor
     card.revoke_reason = reason
-    card._change_reason = _("撤销亮牌")
-    card.save()
+    audited_save(card, actor=actor, reason=_("撤销亮牌"))
     # Dated at the breach, so the score of the period the card hit is restored.
     PointsEntry.objects.create(
         unit=card.unit, kind=EntryKind.CARD_REVERSAL, points=card.points, card=card,
@@ -61,13 +61,12 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
         item.closed_at = now
         item.closed_by = actor
         item.close_note = _("红牌已撤销：%(reason)s") % {"reason": reason}
-        item._change_reason = item.close_note
-        item.save()
+        audited_save(item, actor=actor, reason=item.close_note)
     if card.kind == rules.YELLOW:
         for rec in Recommitment.objects.filter(node=card.node, status=RecommitmentStatus.PENDING):
             rec.status = RecommitmentStatus.LAPSED
             rec.decided_at = now
             rec.comment = _("黄牌已撤销，重新承诺无需审批")
-            rec.save()
+            audited_save(rec, actor=actor, reason=rec.comment)
     nodes_refresh_escalation(node_ids=[card.node_id])
     return card

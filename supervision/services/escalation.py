@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from nodetrack import clock
+from nodetrack.audit import audited_save
 from organization.models import User
 from organization.selectors import supervision_office, unit_leaders, unit_staff
 from projects.models import Node
@@ -131,11 +132,9 @@ def _card_issue(node: Node, due: rules.CardDue, ctx, actor, as_of, counts) -> bo
         breached_at=due.breached_at, issued_at=as_of, points=points,
         rule_version_id=policy.version_id,
     )
-    card._history_user = actor
-    card._change_reason = _("系统自动亮牌")
     try:
         with transaction.atomic():
-            card.save()
+            audited_save(card, actor=actor, reason=_("系统自动亮牌"))
     except IntegrityError:
         return False  # another sweep issued it first
     kind_label = CardKind(due.kind).label
@@ -175,8 +174,7 @@ def _card_issue(node: Node, due: rules.CardDue, ctx, actor, as_of, counts) -> bo
 def _red_card_follow_up(node: Node, card: Card, actor, as_of) -> int:
     """Put the node on the priority supervision list; a pending recommitment lapses."""
     item = SupervisionItem(card=card, node=node, unit_id=node.unit_id, opened_at=as_of)
-    item._history_user = actor
-    item.save()
+    audited_save(item, actor=actor, reason=_("列入重点督办事项"))
     node_event_record(
         node=node, kind=NodeEventKind.ITEM_OPENED, actor=actor, at=as_of,
         message=_("列入重点督办事项"), item=item.pk,
@@ -185,8 +183,7 @@ def _red_card_follow_up(node: Node, card: Card, actor, as_of) -> int:
         rec.status = RecommitmentStatus.LAPSED
         rec.decided_at = as_of
         rec.comment = _("已亮红牌，待审批的重新承诺自动失效")
-        rec._history_user = actor
-        rec.save()
+        audited_save(rec, actor=actor, reason=rec.comment)
         node_event_record(
             node=node, kind=NodeEventKind.RECOMMITMENT_LAPSED, actor=actor, at=as_of,
             message=rec.comment, recommitment=rec.pk,

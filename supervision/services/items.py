@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from nodetrack import clock
+from nodetrack.audit import audited_save
 from nodetrack.errors import Conflict
 from organization.models import User
 from organization.selectors import user_scope
@@ -71,8 +72,7 @@ def supervision_item_set_deadline(
     if item.supervised_deadline == deadline:
         return item
     item.supervised_deadline = deadline
-    item._change_reason = _("设置督办期限")
-    item.save()
+    audited_save(item, actor=actor, reason=_("设置督办期限"))
     return item
 
 
@@ -89,8 +89,7 @@ def supervision_item_close(*, item: SupervisionItem, actor: User, note: str) -> 
     item.closed_at = now
     item.closed_by = actor
     item.close_note = note
-    item._change_reason = _("销号")
-    item.save()
+    audited_save(item, actor=actor, reason=_("销号"))
     node_event_record(
         node=item.node, kind=NodeEventKind.ITEM_CLOSED, actor=actor, at=now,
         message=_("督办销号：%(note)s") % {"note": note}, item=item.pk,

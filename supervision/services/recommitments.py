@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from nodetrack import clock
+from nodetrack.audit import audited_save
 from nodetrack.errors import Conflict
 from organization.models import User
 from organization.selectors import recommitment_approvers, user_scope
@@ -65,7 +66,7 @@ def recommitment_submit(
     rec.full_clean()
     try:
         with transaction.atomic():
-            rec.save()
+            audited_save(rec, actor=actor, reason=_("提交重新承诺"))
     except IntegrityError as exc:
         raise Conflict(_("该节点已有待审批的重新承诺。"), "already_pending") from exc
     node_event_record(
@@ -114,14 +115,12 @@ def recommitment_decide(
     rec.decided_by = actor
     rec.decided_at = now
     rec.comment = comment
-    rec._change_reason = rec.get_status_display()
-    rec.save()
+    audited_save(rec, actor=actor, reason=rec.get_status_display())
     if approve:
         node = Node.objects.select_for_update().get(pk=node.pk)
         old = node.committed_due_date
         node.committed_due_date = rec.new_due_date
-        node._change_reason = _("批准重新承诺")
-        node.save(update_fields=["committed_due_date", "updated_at"])
+        audited_save(node, actor=actor, reason=_("批准重新承诺"), update_fields=["committed_due_date", "updated_at"])
         message = _("批准重新承诺：%(date)s 前完成") % {"date": f"{rec.new_due_date:%Y-%m-%d}"}
         kind = NodeEventKind.RECOMMITMENT_APPROVED
         extra = {"old_committed_due_date": old.isoformat() if old else None}

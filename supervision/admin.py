@@ -1,0 +1,134 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    CalendarDay,
+    Card,
+    InspectionAttachment,
+    InspectionRecord,
+    NodeEvent,
+    Notification,
+    Recommitment,
+    SupervisionItem,
+    SweepRun,
+)
+from .services import calendar_day_delete, calendar_day_save
+
+
+class ReadOnlyAdmin(SimpleHistoryAdmin):
+    """Facts are written by services (the sweep, the workflows), never edited by hand here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(SimpleHistoryAdmin):
+    list_display = ["date", "name", "is_workday"]
+    list_filter = ["is_workday"]
+    search_fields = ["name"]
+    date_hierarchy = "date"
+
+    def save_model(self, request, obj, form, change):
+        try:
+            calendar_day_save(
+                actor=request.user, date=obj.date, is_workday=obj.is_workday, name=obj.name,
+                instance=obj,
+            )
+        except (PermissionDenied, ValidationError) as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+
+    def delete_model(self, request, obj):
+        calendar_day_delete(actor=request.user, day=obj)
+
+    def delete_queryset(self, request, queryset):
+        for day in queryset:
+            calendar_day_delete(actor=request.user, day=day)
+
+
+@admin.register(Card)
+class CardAdmin(ReadOnlyAdmin):
+    list_display = ["node", "unit", "kind", "deadline", "breached_at", "issued_at", "points", "revoked_at"]
+    list_filter = ["kind", ("revoked_at", admin.EmptyFieldListFilter), "unit"]
+    search_fields = ["node__project__code", "node__project__name", "node__name", "unit__name"]
+    date_hierarchy = "breached_at"
+    list_select_related = ["node__project", "unit"]
+
+
+@admin.register(Recommitment)
+class RecommitmentAdmin(ReadOnlyAdmin):
+    list_display = ["node", "new_due_date", "status", "submitted_by", "submitted_at", "decided_by", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["node__project__code", "node__name", "reason", "comment"]
+    list_select_related = ["node__project", "submitted_by", "decided_by"]
+
+
+class InspectionAttachmentInline(admin.TabularInline):
+    model = InspectionAttachment
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class InspectionRecordInline(admin.TabularInline):
+    model = InspectionRecord
+    extra = 0
+    can_delete = False
+    fields = ["inspected_on", "mode", "text", "author", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SupervisionItem)
+class SupervisionItemAdmin(ReadOnlyAdmin):
+    list_display = ["node", "unit", "opened_at", "status", "supervised_deadline", "ready_to_close_at", "closed_at"]
+    list_filter = ["status", "unit"]
+    search_fields = ["node__project__code", "node__name", "unit__name"]
+    inlines = [InspectionRecordInline]
+    list_select_related = ["node__project", "unit"]
+
+
+@admin.register(InspectionRecord)
+class InspectionRecordAdmin(ReadOnlyAdmin):
+    list_display = ["item", "mode", "inspected_on", "author", "created_at"]
+    list_filter = ["mode"]
+    search_fields = ["text", "item__node__project__code"]
+    inlines = [InspectionAttachmentInline]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "kind", "title", "created_at", "read_at", "emailed_at"]
+    list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter)]
+    search_fields = ["title", "recipient__username", "recipient__full_name", "event_key"]
+
+
+@admin.register(NodeEvent)
+class NodeEventAdmin(ReadOnlyAdmin):
+    list_display = ["node", "kind", "message", "actor", "occurred_at"]
+    list_filter = ["kind"]
+    search_fields = ["node__project__code", "node__name", "message"]
+    list_select_related = ["node__project", "actor"]
+
+
+@admin.register(SweepRun)
+class SweepRunAdmin(ReadOnlyAdmin):
+    list_display = ["started_at", "finished_at", "as_of", "yellow", "red", "items", "notifications", "nodes_checked", "ok", "host"]
+    list_filter = ["host"]
+    date_hierarchy = "started_at"
+
+    @admin.display(boolean=True, description=_("成功"))
+    def ok(self, obj):
+        return not obj.error
