@@ -1,0 +1,448 @@
+"""Writing a ledger into projects, disposal lines and nodes: everything or nothing."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from nodetrack import clock
+from organization.choices import UnitKind
+from organization.models import Unit, User
+
+from ..models import DisposalLine, Enterprise, Node, Project
+from .parsing import NAME_BY_METHOD, Col, LedgerError, LedgerRow, ParsedLedger, ledger_parse
+
+CHANGE_REASON = "台账导入"
+TOWNSHIP_NAME = re.compile(r"[乡镇](?:人民政府|政府)?$")
+
+
+@dataclass
+class LedgerImportResult:
+    """What an import did (or, with dry_run, would do), or every error that stopped it."""
+
+    dry_run: bool = False
+    errors: list[LedgerError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    projects_created: list[str] = field(default_factory=list)
+    projects_updated: list[str] = field(default_factory=list)
+    projects_unchanged: list[str] = field(default_factory=list)
+    nodes_created: list[str] = field(default_factory=list)
+    nodes_updated: list[str] = field(default_factory=list)
+    nodes_unchanged: list[str] = field(default_factory=list)
+    units_created: list[str] = field(default_factory=list)
+    enterprises_created: list[str] = field(default_factory=list)
+    nodes_missing: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary_lines(self) -> list[str]:
+        """The report a person reads after a good import, in Chinese."""
+        lines = [
+            _("试运行：校验通过，以下是将要导入的内容，数据库未作任何修改。")
+            if self.dry_run
+            else _("台账导入完成。"),
+            _("项目：新建%(created)s个，更新%(updated)s个，无变化%(unchanged)s个")
+            % {
+                "created": len(self.projects_created),
+                "updated": len(self.projects_updated),
+                "unchanged": len(self.projects_unchanged),
+            },
+            _("节点：新建%(created)s个，更新%(updated)s个，无变化%(unchanged)s个")
+            % {
+                "created": len(self.nodes_created),
+                "updated": len(self.nodes_updated),
+                "unchanged": len(self.nodes_unchanged),
+            },
+        ]
+        if self.projects_created:
+            lines.append(_("新建项目：%(codes)s") % {"codes": "、".join(self.projects_created)})
+        if self.projects_updated:
+            lines.append(_("更新项目：%(codes)s") % {"codes": "、".join(self.projects_updated)})
+        if self.units_created:
+            lines.append(
+                _("新建责任单位%(count)s个：%(names)s")
+                % {"count": len(self.units_created), "names": "、".join(self.units_created)}
+            )
+        if self.enterprises_created:
+            lines.append(
+                _("新建企业%(count)s个：%(names)s")
+                % {
+                    "count": len(self.enterprises_created),
+                    "names": "、".join(self.enterprises_created),
+                }
+            )
+        if self.nodes_missing:
+            lines.append(
+                _("系统中有而台账中没有的节点%(count)s个（未删除，请核对）：")
+                % {"count": len(self.nodes_missing)}
+            )
+            lines += [f"  {label}" for label in self.nodes_missing]
+        lines += [_("警告：%(message)s") % {"message": warning} for warning in self.warnings]
+        return lines
+
+
+def ledger_import(
+    *, path_or_file: str | Path | BinaryIO, actor: User, dry_run: bool = False
+) -> LedgerImportResult:
+    """Import a county ledger: check every row, then create or update all of it, or nothing.
+
+    Matches projects by code and nodes by (code, seq); never deletes. With dry_run the
+    writes are made and rolled back, so the summary is exactly what a real run would do.
+    """
+    result = LedgerImportResult(dry_run=dry_run)
+    parsed = ledger_parse(path_or_file, today=clock.today())
+    result.errors.extend(parsed.errors)
+    try:
+        with transaction.atomic():
+            plan = _Plan.load(parsed)
+            result.errors.extend(plan.check(parsed.cells))
+            result.errors.sort(key=LedgerError.sort_key)
+            if result.errors:
+                return result
+            plan.write(actor=actor, result=result)
+            if dry_run:
+                transaction.set_rollback(True)
+    except _WriteFailed as exc:
+        result.errors.append(exc.error)
+    return result
+
+
+class _WriteFailed(Exception):
+    """A save failed its model validation; the transaction rolls back."""
+
+    def __init__(self, error: LedgerError):
+        super().__init__(str(error))
+        self.error = error
+
+
+@dataclass
+class _Plan:
+    """The file's rows by project, and what the database already holds for them (locked)."""
+
+    rows_by_project: dict[str, list[LedgerRow]]
+    projects: dict[str, Project]
+    nodes: dict[tuple[str, int], Node]
+    lines: dict[int, dict[str, DisposalLine]]
+    units: dict[str, Unit]
+    enterprises: dict[str, Enterprise]
+    users: list[User]
+
+    @classmethod
+    def load(cls, parsed: ParsedLedger) -> "_Plan":
+        """Read (and lock) the projects, nodes, units, enterprises and users the file names."""
+        rows_by_project: dict[str, list[LedgerRow]] = {}
+        for row in parsed.rows:
+            rows_by_project.setdefault(row.project_code, []).append(row)
+        cells = [values for _number, values in parsed.cells]
+        codes = {v[Col.CODE] for v in cells if Col.CODE in v}
+        projects = {
+            p.code: p
+            for p in Project.objects.select_for_update().filter(code__in=codes).order_by("pk")
+        }
+        code_by_id = {p.pk: p.code for p in projects.values()}
+        nodes = {
+            (code_by_id[n.project_id], n.seq): n
+            for n in Node.objects.select_for_update(of=("self",))
+            .filter(project_id__in=code_by_id)
+            .order_by("pk")
+        }
+        lines: dict[int, dict[str, DisposalLine]] = {}
+        for line in DisposalLine.objects.select_for_update(of=("self",)).filter(
+            project_id__in=code_by_id
+        ).order_by("pk"):
+            lines.setdefault(line.project_id, {})[line.method] = line
+        unit_names = {v[c] for v in cells for c in (Col.LOCALITY, Col.UNIT) if c in v}
+        leader_names = {v[Col.LEADER] for v in cells if Col.LEADER in v}
+        enterprise_names = {row.enterprise for row in parsed.rows if row.enterprise}
+        return cls(
+            rows_by_project=rows_by_project,
+            projects=projects,
+            nodes=nodes,
+            lines=lines,
+            units={u.name: u for u in Unit.objects.filter(name__in=unit_names)},
+            enterprises={e.name: e for e in Enterprise.objects.filter(name__in=enterprise_names)},
+            users=list(
+                User.objects.filter(
+                    Q(username__in=leader_names) | Q(full_name__in=leader_names), is_active=True
+                )
+            ),
+        )
+
+    def check(self, cells: list[tuple[int, dict[str, Any]]]) -> list[LedgerError]:
+        """Errors only the database can reveal (units, leaders, completed nodes), on every row.
+
+        Bad rows are checked too, on their readable cells, so that one run lists every error.
+        A project's locality and leader are checked once, on the first row that names them.
+        """
+        errors = []
+        seen: set[tuple] = set()
+        for number, v in cells:
+            code = v.get(Col.CODE)
+            locality = self.units.get(v.get(Col.LOCALITY))
+            if locality is not None and (code, Col.LOCALITY, locality.name) not in seen:
+                seen.add((code, Col.LOCALITY, locality.name))
+                if not locality.is_locality:
+                    message = _("“%(name)s”在系统中是县直部门，不能作为乡镇园区")
+                elif not locality.is_active:
+                    message = _("“%(name)s”在系统中已停用")
+                else:
+                    message = ""
+                if message:
+                    errors.append(
+                        LedgerError(message % {"name": locality.name}, number, Col.LOCALITY)
+                    )
+            leader_name = v.get(Col.LEADER)
+            if leader_name and (code, Col.LEADER, leader_name) not in seen:
+                seen.add((code, Col.LEADER, leader_name))
+                _leader, message = self.leader(leader_name)
+                if message:
+                    errors.append(LedgerError(message, number, Col.LEADER))
+            unit = self.units.get(v.get(Col.UNIT))
+            if unit is not None and not unit.is_active and unit.name != v.get(Col.LOCALITY):
+                errors.append(
+                    LedgerError(
+                        _("“%(name)s”在系统中已停用") % {"name": unit.name}, number, Col.UNIT
+                    )
+                )
+            node = self.nodes.get((code, v.get(Col.SEQ)))
+            completed_on = v.get(Col.COMPLETED)
+            if node is not None and node.completed_at and completed_on:
+                done_on = clock.local_date(node.completed_at)
+                if done_on != completed_on:
+                    errors.append(
+                        LedgerError(
+                            _("与系统中已办结时间不一致（系统中为%(date)s）")
+                            % {"date": done_on.isoformat()},
+                            number,
+                            Col.COMPLETED,
+                        )
+                    )
+        return errors
+
+    def leader(self, name: str) -> tuple[User | None, str]:
+        """The active user a 包保领导 cell names (username first, then full name), or why not."""
+        by_username = [u for u in self.users if u.username == name]
+        if by_username:
+            return by_username[0], ""
+        by_full_name = [u for u in self.users if u.full_name == name]
+        if len(by_full_name) == 1:
+            return by_full_name[0], ""
+        if by_full_name:
+            return None, _("系统中有%(count)s个用户姓名为“%(name)s”，请改填用户名") % {
+                "count": len(by_full_name), "name": name,
+            }
+        return None, _("系统中没有姓名或用户名为“%(name)s”的用户") % {"name": name}
+
+    def write(self, *, actor: User, result: LedgerImportResult) -> None:
+        """Create or update units, enterprises, projects, disposal lines and nodes."""
+        for rows in self.rows_by_project.values():
+            name = rows[0].locality
+            if name not in self.units:
+                kind = UnitKind.PARK if _is_park(name) else UnitKind.TOWNSHIP
+                self._unit_create(name, kind, actor=actor, row=rows[0].row, result=result)
+        changed_node_ids = []
+        for code, rows in self.rows_by_project.items():
+            project = self._project_upsert(code, rows, actor=actor, result=result)
+            for row in rows:
+                node_id = self._node_upsert(project, row, actor=actor, result=result)
+                if node_id is not None:
+                    changed_node_ids.append(node_id)
+            seqs = {row.seq for row in rows}
+            result.nodes_missing += [
+                f"{code}-{seq} {node.name}"
+                for (node_code, seq), node in sorted(self.nodes.items(), key=lambda i: i[0][1])
+                if node_code == code and seq not in seqs
+            ]
+        if changed_node_ids:
+            from supervision.services import nodes_refresh_escalation
+
+            nodes_refresh_escalation(node_ids=changed_node_ids)
+
+    def _unit_create(
+        self, name: str, kind: str, *, actor: User, row: int, result: LedgerImportResult
+    ) -> Unit:
+        unit = Unit(name=name, kind=kind)
+        _save(unit, actor=actor, row=row)
+        self.units[name] = unit
+        result.units_created.append(name)
+        return unit
+
+    def _project_upsert(
+        self, code: str, rows: list[LedgerRow], *, actor: User, result: LedgerImportResult
+    ) -> Project:
+        """Create or update the project and its disposal lines from its rows."""
+        first = rows[0]
+        locality = self.units[first.locality]
+        values: dict = {"name": first.project_name, "locality": locality}
+        enterprise_name = next((row.enterprise for row in rows if row.enterprise), "")
+        if enterprise_name:
+            values["enterprise"] = self._enterprise(
+                enterprise_name, locality, actor=actor, row=first.row, result=result
+            )
+        leader_name = next((row.leader for row in rows if row.leader), "")
+        if leader_name:
+            values["leader"] = self.leader(leader_name)[0]
+        project = self.projects.get(code)
+        created = project is None
+        if created:
+            project = Project(code=code)
+        changed = _assign(project, **values)
+        if changed:
+            _save(project, actor=actor, row=first.row)
+        lines_changed = self._lines_update(project, first, actor=actor, result=result)
+        if created:
+            result.projects_created.append(code)
+        elif changed or lines_changed:
+            result.projects_updated.append(code)
+        else:
+            result.projects_unchanged.append(code)
+        return project
+
+    def _enterprise(
+        self, name: str, locality: Unit, *, actor: User, row: int, result: LedgerImportResult
+    ) -> Enterprise:
+        enterprise = self.enterprises.get(name)
+        if enterprise is None:
+            enterprise = Enterprise(name=name, locality=locality)
+            _save(enterprise, actor=actor, row=row, column=Col.ENTERPRISE)
+            self.enterprises[name] = enterprise
+            result.enterprises_created.append(name)
+        return enterprise
+
+    def _lines_update(
+        self, project: Project, row: LedgerRow, *, actor: User, result: LedgerImportResult
+    ) -> bool:
+        """Bring the disposal lines to the file's; one the file lacks stays, with a warning."""
+        existing = self.lines.get(project.pk, {})
+        changed = False
+        for method, area in row.disposal:
+            line = existing.get(method)
+            if line is None:
+                line = DisposalLine(project=project, method=method, area_mu=area)
+            elif line.area_mu == area:
+                continue
+            else:
+                line.area_mu = area
+            _save(line, actor=actor, row=row.row, column=Col.AREAS)
+            changed = True
+        in_file = {method for method, _area in row.disposal}
+        for method, line in existing.items():
+            if method not in in_file:
+                result.warnings.append(
+                    _("项目“%(code)s”在系统中的处置方式“%(method)s”（%(area)s亩）台账中没有，已保留，请核对")
+                    % {"code": project.code, "method": NAME_BY_METHOD[method], "area": line.area_mu}
+                )
+        return changed
+
+    def _node_upsert(
+        self, project: Project, row: LedgerRow, *, actor: User, result: LedgerImportResult
+    ) -> int | None:
+        """Create or update one node; returns its id when it was written."""
+        unit = self.units.get(row.unit)
+        if unit is None:
+            unit = self._unit_create(
+                row.unit, _unit_kind(row.unit), actor=actor, row=row.row, result=result
+            )
+        label = f"{project.code}-{row.seq}"
+        node = self.nodes.get((project.code, row.seq))
+        created = node is None
+        if created:
+            node = Node(project=project, seq=row.seq)
+        old_due = node.due_date
+        values: dict = {"name": row.node_name, "unit": unit, "due_date": row.due_date}
+        if row.owner:
+            values["owner"] = row.owner
+        changed = _assign(node, **values)
+        completing = row.completed_on is not None and node.completed_at is None
+        if completing:
+            node.completed_at = _completed_at(row.completed_on)
+            node.progress = 100
+            changed = True
+        if not changed:
+            result.nodes_unchanged.append(label)
+            return None
+        _save(node, actor=actor, row=row.row)
+        (result.nodes_created if created else result.nodes_updated).append(label)
+        _record_events(
+            node, old_due=None if created else old_due, completing=completing, actor=actor
+        )
+        return node.pk
+
+
+def _record_events(node: Node, *, old_due: dt.date | None, completing: bool, actor: User) -> None:
+    """The node's timeline: a due date moved by the ledger, a completion taken from it."""
+    from supervision.choices import NodeEventKind
+    from supervision.services import node_event_record
+
+    now = clock.now()
+    if old_due is not None and old_due != node.due_date:
+        node_event_record(
+            node=node, kind=NodeEventKind.DUE_CHANGED, actor=actor, at=now,
+            message=_("节点时间由 %(old)s 调整为 %(new)s：%(reason)s")
+            % {
+                "old": old_due.isoformat(),
+                "new": node.due_date.isoformat(),
+                "reason": CHANGE_REASON,
+            },
+            old=old_due.isoformat(), new=node.due_date.isoformat(),
+        )
+    if completing:
+        node_event_record(
+            node=node, kind=NodeEventKind.COMPLETED, actor=actor, at=now,
+            message=_("节点办结（台账导入，办结日期%(date)s）")
+            % {"date": clock.local_date(node.completed_at).isoformat()},
+            completed_at=node.completed_at.isoformat(),
+        )
+
+
+def _assign(instance: models.Model, **values) -> bool:
+    """Set the given fields on the instance; True when any of them changed."""
+    changed = instance._state.adding
+    for name, value in values.items():
+        model_field = instance._meta.get_field(name)
+        new = value.pk if model_field.is_relation and value is not None else value
+        if getattr(instance, model_field.attname) != new:
+            setattr(instance, name, value)
+            changed = True
+    return changed
+
+
+def _save(instance: models.Model, *, actor: User, row: int, column: str | None = None) -> None:
+    """full_clean, then save with the import's history user and reason; a failure aborts all."""
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        raise _WriteFailed(LedgerError("；".join(exc.messages), row, column)) from None
+    instance._history_user = actor
+    instance._change_reason = CHANGE_REASON
+    instance.save()
+
+
+def _completed_at(day: dt.date) -> dt.datetime:
+    """A completion the ledger dates to a day counts as done by the end of that day."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=clock.local_tz())
+
+
+def _is_park(name: str) -> bool:
+    return "园区" in name or "开发区" in name
+
+
+def _unit_kind(name: str) -> str:
+    """The kind of a new responsible unit, from its name.
+
+    A name ending in 乡 or 镇 (or 乡/镇人民政府) is a township: a bare "contains 乡" would
+    make 县住房和城乡建设局 or 县乡村振兴局 a township.
+    """
+    if _is_park(name):
+        return UnitKind.PARK
+    if TOWNSHIP_NAME.search(name):
+        return UnitKind.TOWNSHIP
+    return UnitKind.DEPARTMENT
