@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.static import serve
 
 from projects import views as project_views
+from supervision import views as supervision_views
 
 admin.site.site_header = "节点督办 管理后台"
 admin.site.site_title = "节点督办"
@@ -12,6 +13,11 @@ admin.site.index_title = "管理"
 
 urlpatterns = [
     path("", project_views.home, name="home"),
+    path("notifications/", supervision_views.notification_list, name="notifications"),
+    path(
+        "notifications/read-all/", supervision_views.notification_read_all,
+        name="notifications-read-all",
+    ),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

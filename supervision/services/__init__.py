@@ -10,6 +10,7 @@ from .items import (
 )
 from .notifications import (
     notification_mark_read,
+    notifications_mark_all_read,
     notifications_create,
     notifications_deliver,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "node_event_record",
     "nodes_refresh_escalation",
     "notification_mark_read",
+    "notifications_mark_all_read",
     "notifications_create",
     "notifications_deliver",
     "recommitment_decide",

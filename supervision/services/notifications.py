@@ -80,3 +80,11 @@ def notification_mark_read(*, notification: Notification, actor: User) -> bool:
     notification.read_at = clock.now()
     notification.save(update_fields=["read_at"])
     return True
+
+
+@transaction.atomic
+def notifications_mark_all_read(*, actor: User) -> int:
+    """Mark every unread notification of the actor read; returns how many."""
+    return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
+        read_at=clock.now()
+    )

@@ -1,0 +1,69 @@
+"""Pages: notifications with the unread count, the calendar warning, login."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from supervision.models import CalendarDay, Notification
+from tests.factories import UnitFactory, make_user
+
+pytestmark = pytest.mark.django_db
+NOW = dt.datetime(2026, 11, 30, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def notify(user, key, title):
+    return Notification.objects.create(
+        recipient=user, kind="reminder", event_key=key, title=title, created_at=NOW
+    )
+
+
+def test_login_page_is_in_chinese(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert "登录" in response.content.decode()
+
+
+def test_login_with_a_wrong_password_keeps_the_username(client):
+    make_user("supervisor", username="dcb")
+    response = client.post(reverse("login"), {"username": "dcb", "password": "wrong"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "用户名或密码不正确" in body and 'value="dcb"' in body
+
+
+def test_notifications_show_only_ones_own_and_the_unread_count(client):
+    # given
+    unit = UnitFactory()
+    me, other = make_user("staff", unit), make_user("staff", unit)
+    notify(me, "a", "节点“评估报告”将于 2026-12-03 到期")
+    notify(me, "b", "县自然资源局 的节点被亮黄牌")
+    notify(other, "a", "别人的通知")
+    client.force_login(me)
+    # when
+    body = client.get(reverse("notifications")).content.decode()
+    # then
+    assert "评估报告" in body and "亮黄牌" in body and "别人的通知" not in body
+    assert '<span class="badge">2</span>' in body
+
+
+def test_mark_all_read_touches_only_ones_own(client):
+    unit = UnitFactory()
+    me, other = make_user("staff", unit), make_user("staff", unit)
+    notify(me, "a", "x")
+    notify(other, "a", "y")
+    client.force_login(me)
+    response = client.post(reverse("notifications-read-all"))
+    assert response.status_code == 302
+    assert list(Notification.objects.filter(read_at__isnull=True).values_list("recipient", flat=True)) == [other.pk]
+    assert 'class="badge"' not in client.get(reverse("notifications")).content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_home_warns_about_a_year_without_holidays_until_the_office_enters_it(client):
+    client.force_login(make_user("principal"))
+    assert "2027年的法定节假日安排尚未录入" in client.get(reverse("home")).content.decode()
+    CalendarDay.objects.create(date=dt.date(2027, 1, 1), is_workday=False, name="元旦")
+    assert "尚未录入" not in client.get(reverse("home")).content.decode()
