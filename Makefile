@@ -17,7 +17,6 @@ $(STAMP): requirements.lock pyproject.toml
 
 run: install
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input
-	DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv >/dev/null
 	DJANGO_DEBUG=1 $(PY) manage.py load_demo
 	DJANGO_DEBUG=1 $(PY) manage.py setup_schedules
 	DJANGO_DEBUG=1 $(PY) manage.py demo_accounts
