@@ -202,7 +202,8 @@ class Node(models.Model):
             models.Index(fields=["next_escalation_at"], name="projects_node_next_esc"),
             models.Index(fields=["unit", "due_date"], name="projects_node_unit_due"),
             models.Index(
-                fields=["due_date"], condition=Q(completed_at__isnull=True),
+                fields=["due_date"],
+                condition=Q(completed_at__isnull=True, committed_due_date__isnull=True),
                 name="projects_node_open_due",
             ),
             models.Index(

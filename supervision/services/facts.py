@@ -3,9 +3,10 @@
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from nodetrack import clock
+from organization.selectors import supervision_office, unit_leaders, unit_staff
 from projects.models import Node
 from scoring.models import RuleVersion
 from scoring.rules import Policy, policy_on
@@ -42,10 +43,27 @@ class EscalationContext:
 
     policies: list[Policy]
     calendar: WorkingCalendar
+    _staff: dict[int, list] = field(default_factory=dict)
+    _leaders: dict[int, list] = field(default_factory=dict)
+    _office: list | None = None
 
     @classmethod
     def load(cls) -> "EscalationContext":
         return cls(policies=policies_load(), calendar=WorkingCalendar.load())
+
+    def unit_staff(self, unit_id: int) -> list:
+        """The unit's staff, read once per pass."""
+        if unit_id not in self._staff:
+            self._staff[unit_id] = list(unit_staff(unit_id=unit_id))
+        return self._staff[unit_id]
+
+    def card_recipients(self, unit_id: int) -> set:
+        """Who hears of a card: the unit's staff, its leaders in charge, the supervision office."""
+        if unit_id not in self._leaders:
+            self._leaders[unit_id] = list(unit_leaders(unit_id=unit_id))
+        if self._office is None:
+            self._office = list(supervision_office())
+        return set(self.unit_staff(unit_id)) | set(self._leaders[unit_id]) | set(self._office)
 
     def policy_on(self, day: dt.date) -> Policy:
         return policy_on(self.policies, day)
