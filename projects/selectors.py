@@ -1,8 +1,12 @@
 """Reads about projects and nodes, always scoped to the user."""
 
+from decimal import Decimal
+
 from django.db.models import Count, Q, Sum
 
 from .models import DisposalLine, Node, Project
+
+CENT = Decimal("0.01")
 
 
 def project_list(*, user):
@@ -26,7 +30,7 @@ def node_list(*, user):
 
 def disposal_summary():
     """The disposal table: projects and area per method, and the distinct totals."""
-    rows = (
+    rows = list(
         DisposalLine.objects.values("method")
         .annotate(projects=Count("project", distinct=True), area=Sum("area_mu"))
         .order_by("method")
@@ -34,4 +38,7 @@ def disposal_summary():
     totals = DisposalLine.objects.aggregate(
         projects=Count("project", distinct=True), area=Sum("area_mu")
     )
-    return list(rows), totals
+    # SQLite sums decimals as floats: bring every area back to two places.
+    for row in [*rows, totals]:
+        row["area"] = (row["area"] or Decimal("0")).quantize(CENT)
+    return rows, totals

@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
+
+from nodetrack.admin import HistoryAdmin, ReadOnlyAdminMixin
 
 from .models import (
     CalendarDay,
@@ -17,21 +18,12 @@ from .models import (
 from .services import calendar_day_delete, calendar_day_save
 
 
-class ReadOnlyAdmin(SimpleHistoryAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     """Facts are written by services (the sweep, the workflows), never edited by hand here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(SimpleHistoryAdmin):
+class CalendarDayAdmin(HistoryAdmin):
     list_display = ["date", "name", "is_workday"]
     list_filter = ["is_workday"]
     search_fields = ["name"]

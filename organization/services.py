@@ -1,0 +1,87 @@
+"""Writes about people: accounts, their roles and their API tokens."""
+
+from django.contrib.auth import password_validation
+from django.contrib.auth.hashers import check_password
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .choices import Role
+from .models import ApiToken, RoleAssignment, Unit, User
+
+
+@transaction.atomic
+def user_ensure(
+    *,
+    username: str,
+    password: str,
+    full_name: str | None = None,
+    email: str | None = None,
+    actor: User | None,
+) -> tuple[User, bool]:
+    """Create the account, or bring its password, name and e-mail to the given values.
+
+    Returns the user and whether anything was written. `None` for full_name or email
+    leaves the stored value alone.
+    """
+    user = User.objects.select_for_update().filter(username=username).first()
+    created = user is None
+    if created:
+        user = User(username=username)
+    changed = created
+    if full_name is not None and user.full_name != full_name:
+        user.full_name = full_name
+        changed = True
+    if email is not None and user.email != email:
+        user.email = email
+        changed = True
+    # hashers.check_password, not user.check_password: the latter may re-hash and save.
+    if created or not check_password(password, user.password):
+        password_validation.validate_password(password, user)
+        user.set_password(password)
+        changed = True
+    if not changed:
+        return user, False
+    user.full_clean()
+    user._history_user = actor
+    user.save()
+    return user, True
+
+
+@transaction.atomic
+def role_assign(
+    *, user: User, role: str, unit: Unit | None = None, actor: User | None
+) -> tuple[RoleAssignment, bool]:
+    """Give the user a role (for a unit if the role is unit-bound); returns it, and True if new."""
+    if role not in Role.values:
+        raise ValidationError(_("未知角色：%(role)s") % {"role": role}, code="unknown_role")
+    if role in Role.unit_bound() and unit is None:
+        raise ValidationError(
+            _("角色“%(role)s”须指定单位。") % {"role": Role(role).label}, code="unit_required"
+        )
+    if role not in Role.unit_bound() and unit is not None:
+        raise ValidationError(
+            _("角色“%(role)s”为全县范围，不能指定单位。") % {"role": Role(role).label},
+            code="unit_forbidden",
+        )
+    existing = RoleAssignment.objects.filter(user=user, role=role, unit=unit).first()
+    if existing is not None:
+        return existing, False
+    assignment = RoleAssignment(user=user, role=role, unit=unit)
+    assignment.full_clean()
+    assignment._history_user = actor
+    assignment.save()
+    return assignment, True
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: User | None) -> bool:
+    """Revoke an API token from now on; returns False when it was already revoked."""
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = timezone.now()
+    token.full_clean()
+    token.save(update_fields=["revoked_at"])
+    return True

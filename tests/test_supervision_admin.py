@@ -1,0 +1,80 @@
+"""The supervision admin: facts are shown, never edited or restored; the calendar is kept here."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from projects.models import Node
+from supervision.models import CalendarDay, Card, SweepRun
+from supervision.services import card_revoke, sweep_run
+from tests.factories import NodeFactory, UnitFactory, UserFactory, make_user
+
+pytestmark = pytest.mark.django_db
+SH = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def root_client(client):
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    return client
+
+
+@pytest.fixture
+def revoked_card():
+    unit = UnitFactory()
+    NodeFactory(unit=unit, due_date=dt.date(2026, 11, 20))
+    sweep_run(as_of=dt.datetime(2026, 11, 21, tzinfo=SH))
+    card = Card.objects.get()
+    card_revoke(card=card, actor=make_user("supervisor"), reason="误发")
+    return card
+
+
+@pytest.mark.parametrize(
+    "name", ["card", "recommitment", "supervisionitem", "inspectionrecord", "notification", "nodeevent", "sweeprun", "calendarday"],
+)
+def test_changelists_open(root_client, revoked_card, name):
+    assert root_client.get(reverse(f"admin:supervision_{name}_changelist")).status_code == 200
+
+
+def test_a_revoked_card_cannot_be_restored_from_its_history(root_client, revoked_card):
+    # given
+    version = revoked_card.history.earliest("history_date")
+    url = reverse("admin:supervision_card_simple_history", args=[revoked_card.pk, version.pk])
+    # when
+    response = root_client.post(url, {})
+    # then
+    assert response.status_code == 405
+    revoked_card.refresh_from_db()
+    assert revoked_card.revoked_at is not None
+    assert root_client.get(reverse("admin:supervision_card_change", args=[revoked_card.pk])).status_code == 200
+    assert root_client.get(reverse("admin:supervision_card_add")).status_code == 403
+
+
+def test_sweep_runs_are_listed_with_their_counts(root_client, revoked_card):
+    body = root_client.get(reverse("admin:supervision_sweeprun_changelist")).content.decode()
+    assert SweepRun.objects.count() == 1
+    assert "巡检记录" in body
+
+
+@time_machine.travel(dt.datetime(2026, 11, 30, 10, tzinfo=SH), tick=False)
+def test_entering_a_holiday_in_the_admin_makes_the_sweep_look_again(root_client):
+    # given: a node in its grace window, its next check worked out
+    NodeFactory(unit=UnitFactory(), due_date=dt.date(2026, 11, 26))
+    sweep_run(as_of=dt.datetime(2026, 11, 27, tzinfo=SH))
+    assert Node.objects.get().next_escalation_at == dt.datetime(2026, 12, 3, tzinfo=SH)
+    page = root_client.get(reverse("admin:index")).content.decode()
+    assert "2027年的法定节假日安排尚未录入" in page
+    # when
+    response = root_client.post(
+        reverse("admin:supervision_calendarday_add"),
+        {"date": "2026-12-01", "name": "临时放假", "is_workday": ""},
+    )
+    # then
+    assert response.status_code == 302
+    assert CalendarDay.objects.get().is_workday is False
+    assert Node.objects.get().next_escalation_at is None
+    sweep_run(as_of=dt.datetime(2026, 11, 30, 10, tzinfo=SH))
+    assert Node.objects.get().next_escalation_at == dt.datetime(2026, 12, 4, tzinfo=SH)
