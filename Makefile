@@ -20,8 +20,8 @@ run: install
 	DJANGO_DEBUG=1 $(PY) manage.py load_demo
 	DJANGO_DEBUG=1 $(PY) manage.py setup_schedules
 	DJANGO_DEBUG=1 $(PY) manage.py demo_accounts
-	@echo "NodeTrack: http://127.0.0.1:8000  (Ctrl-C stops the web server and the cluster)"
-	@DJANGO_DEBUG=1 bash -c 'trap "kill 0" INT TERM EXIT; \
+	@echo "NodeTrack: http://127.0.0.1:8000  (Ctrl-C stops the web server and the cluster; e-mails go to var/mail/)"
+	@DJANGO_DEBUG=1 DJANGO_EMAIL_BACKEND=$${DJANGO_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} bash -c 'trap "kill 0" INT TERM EXIT; \
 		$(PY) manage.py qcluster & \
 		$(PY) manage.py runserver 127.0.0.1:8000 --noreload & \
 		wait'

@@ -59,6 +59,8 @@ class ProjectQuerySet(models.QuerySet):
             | Q(locality_id__in=scope.unit_ids)
             | Q(leader_id=scope.user_id)
             | Q(coverages__leader_id=scope.user_id)
+            | Q(locality__coverages__leader_id=scope.user_id)
+            | Q(enterprise__coverages__leader_id=scope.user_id)
         ).distinct()
 
 
@@ -152,6 +154,8 @@ class NodeQuerySet(models.QuerySet):
             Q(unit_id__in=scope.unit_ids)
             | Q(project__leader_id=scope.user_id)
             | Q(project__coverages__leader_id=scope.user_id)
+            | Q(project__locality__coverages__leader_id=scope.user_id)
+            | Q(project__enterprise__coverages__leader_id=scope.user_id)
         ).distinct()
 
     def incomplete(self):

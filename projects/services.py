@@ -77,6 +77,7 @@ def node_complete(*, node: Node, actor: User, note: str = "", files=()) -> Node:
         raise Conflict(_("节点已办结。"), "node_completed")
     now = clock.now()
     report = ProgressReport(node=node, percent=100, note=note, author=actor, is_completion=True)
+    report.full_clean()
     report.save()
     for f in files:
         ProgressAttachment.objects.create(report=report, file=f, name=f.name[:200])

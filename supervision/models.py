@@ -47,6 +47,11 @@ class CardQuerySet(models.QuerySet):
         return self.filter(revoked_at__isnull=True)
 
     def visible_to(self, user):
+        """Cards of the nodes the user may see."""
+        from organization.selectors import user_scope
+
+        if user_scope(user=user).sees_all:
+            return self
         return self.filter(node__in=Node.objects.visible_to(user).values("pk"))
 
 

@@ -1,11 +1,11 @@
 """Reads about cards, recommitments, supervision items and notifications, scoped to the user."""
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, CharField, Exists, OuterRef, QuerySet, Value, When
+from django.db.models import Case, CharField, Exists, OuterRef, Prefetch, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from organization.selectors import user_scope
-from projects.models import Node
+from projects.models import Node, Project
 
 from .choices import CardKind
 from .models import Card, Notification, Recommitment, SupervisionItem
@@ -43,6 +43,20 @@ def node_list_with_card(
     if card:
         nodes = nodes.filter(card_kind=card)
     return nodes.order_by("project__code", "seq", "pk")
+
+
+def project_list_with_nodes(*, user) -> QuerySet[Project]:
+    """Projects the user may see, in code order, each with its disposal lines and, in
+    `visible_nodes`, the nodes the user may see with their highest unrevoked card."""
+    return (
+        Project.objects.visible_to(user)
+        .select_related("locality")
+        .prefetch_related(
+            "disposal_lines",
+            Prefetch("nodes", queryset=node_list_with_card(user=user), to_attr="visible_nodes"),
+        )
+        .order_by("code")
+    )
 
 
 def card_list(

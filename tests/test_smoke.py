@@ -27,3 +27,25 @@ def test_home_lists_only_projects_in_scope(client):
     assert response.status_code == 200
     assert [p.code for p in response.context["projects"]] == [visible.code]
     assert hidden.code not in response.content.decode()
+
+
+def test_a_leader_covering_a_locality_or_enterprise_sees_its_projects(client):
+    # given
+    from organization.models import Coverage
+    from tests.factories import EnterpriseFactory, LocalityFactory, ProjectFactory, UserFactory
+
+    town = LocalityFactory(name="上派镇")
+    firm = EnterpriseFactory(name="瑞丰新材料有限公司")
+    in_town = NodeFactory(project=ProjectFactory(locality=town), unit=UnitFactory(name="县经信局"))
+    of_firm = NodeFactory(project=ProjectFactory(enterprise=firm), unit=UnitFactory(name="县财政局"))
+    elsewhere = NodeFactory(unit=UnitFactory(name="县住建局"))
+    town_leader, firm_leader = UserFactory(), UserFactory()
+    Coverage.objects.create(leader=town_leader, target="locality", locality=town)
+    Coverage.objects.create(leader=firm_leader, target="enterprise", enterprise=firm)
+    # then
+    from projects.models import Node, Project
+
+    assert list(Node.objects.visible_to(town_leader)) == [in_town]
+    assert list(Node.objects.visible_to(firm_leader)) == [of_firm]
+    assert list(Project.objects.visible_to(town_leader)) == [in_town.project]
+    assert elsewhere.project not in Project.objects.visible_to(firm_leader)

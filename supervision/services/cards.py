@@ -68,5 +68,9 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
             rec.decided_at = now
             rec.comment = _("黄牌已撤销，重新承诺无需审批")
             audited_save(rec, actor=actor, reason=rec.comment)
+            node_event_record(
+                node=card.node, kind=NodeEventKind.RECOMMITMENT_LAPSED, actor=actor, at=now,
+                message=rec.comment, recommitment=rec.pk,
+            )
     nodes_refresh_escalation(node_ids=[card.node_id])
     return card

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from nodetrack import clock
 from organization.selectors import supervision_office, unit_leaders, unit_staff
 from projects.models import Node
-from scoring.models import RuleVersion
 from scoring.rules import Policy, policy_on
+from scoring.selectors import policies_load
 
 from .. import rules
 from ..calendar import WorkingCalendar
@@ -19,22 +19,6 @@ from ..models import Card, Recommitment
 # worked out": the sweep picks such nodes up, so any write that changes a node's facts
 # only has to clear the field.
 ESCALATION_SETTLED = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
-
-
-def policies_load() -> list[Policy]:
-    """Every rule version, oldest first (a small table)."""
-    return [
-        Policy(
-            version_id=v.pk,
-            effective_from=v.effective_from,
-            yellow_points=v.yellow_points,
-            red_points=v.red_points,
-            base_score=v.base_score,
-            grace_workdays=v.grace_workdays,
-            reminder_days=tuple(sorted({int(d) for d in v.reminder_days}, reverse=True)),
-        )
-        for v in RuleVersion.objects.order_by("effective_from")
-    ]
 
 
 @dataclass

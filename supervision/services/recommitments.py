@@ -100,13 +100,13 @@ def recommitment_decide(
     node = rec.node
     if not user_scope(user=actor).can_decide_for_unit(node.unit_id):
         raise PermissionDenied(_("只有该单位的分管领导或主要领导可以审批。"))
+    if rec.status != RecommitmentStatus.PENDING:
+        raise Conflict(_("该重新承诺已经审批或已失效，不能再次审批。"), "already_decided")
     comment = (comment or "").strip()
     if len(comment) > REASON_MAX:
         raise ValidationError({"comment": [_("审批意见不能超过2000字。")]})
     if not approve and not comment:
         raise ValidationError({"comment": [_("驳回时须填写审批意见。")]})
-    if rec.status != RecommitmentStatus.PENDING:
-        raise Conflict(_("该重新承诺已经审批或已失效，不能再次审批。"), "already_decided")
     now = clock.now()
     if approve and rec.new_due_date < clock.local_date(now):
         raise Conflict(_("承诺完成时间已过，不能批准，请驳回后由单位重新提交。"), "date_passed")

@@ -1,6 +1,5 @@
 """Load the Feixi demo data set (idempotent) and print what it holds and how to sign in."""
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from projects.choices import DisposalMethod
@@ -32,7 +31,4 @@ class Command(BaseCommand):
             f"已完成 {counts['completed']} 个，超期未完成 {counts['overdue']} 个，"
             f"3 日内到期 {counts['due_soon']} 个。\n"
         )
-        if result.anything_created:
-            call_command("demo_accounts", stdout=self.stdout)
-        else:
-            self.stdout.write("演示账号：python manage.py demo_accounts")
+        self.stdout.write("演示账号：python manage.py demo_accounts")

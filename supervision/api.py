@@ -1,0 +1,201 @@
+"""REST endpoints for escalation: recommitments, cards and the priority supervision list."""
+
+import datetime as dt
+from typing import Literal
+
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema, Status
+
+from nodetrack.api import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    DateIn,
+    Instant,
+    ListParams,
+    Message,
+    decimal2,
+    page_of,
+    paginate,
+)
+from projects.selectors import node_list
+
+from .selectors import card_list, recommitment_list, supervision_item_list
+from .services import card_revoke, recommitment_decide, recommitment_submit
+
+router = Router(tags=["督办"])
+
+
+class RecommitmentIn(Schema):
+    reason: str
+    new_due_date: DateIn
+
+
+class DecisionIn(Schema):
+    comment: str = ""
+
+
+class RecommitmentOut(Schema):
+    id: int
+    node: int
+    reason: str
+    new_due_date: dt.date
+    status: Literal["pending", "approved", "rejected", "lapsed"]
+    decided_by: str | None
+    comment: str
+    submitted_at: Instant
+    decided_at: Instant | None
+
+    @staticmethod
+    def resolve_node(obj) -> int:
+        return obj.node_id
+
+    @staticmethod
+    def resolve_decided_by(obj) -> str | None:
+        return obj.decided_by.username if obj.decided_by_id else None
+
+
+class RecommitmentFilters(ListParams):
+    status: Literal["pending", "approved", "rejected", "lapsed"] | None = None
+
+
+class RevokeIn(Schema):
+    reason: str
+
+
+class CardOut(Schema):
+    id: int
+    node: int
+    project: str
+    unit: str
+    kind: Literal["yellow", "red"]
+    breached_at: Instant
+    issued_at: Instant
+    points: str
+    revoked_at: Instant | None
+
+    @staticmethod
+    def resolve_node(obj) -> int:
+        return obj.node_id
+
+    @staticmethod
+    def resolve_project(obj) -> str:
+        return obj.node.project.code
+
+    @staticmethod
+    def resolve_unit(obj) -> str:
+        return obj.unit.name
+
+    @staticmethod
+    def resolve_points(obj) -> str:
+        return decimal2(obj.points)
+
+
+class CardFilters(ListParams):
+    project: str | None = None
+    unit: str | None = None
+    kind: Literal["yellow", "red"] | None = None
+
+
+class SupervisionItemOut(Schema):
+    id: int
+    node: int
+    project: str
+    unit: str
+    card: int
+    opened_at: Instant
+    status: Literal["open", "closed"]
+    supervised_deadline: dt.date | None
+    ready_to_close: bool
+
+    @staticmethod
+    def resolve_node(obj) -> int:
+        return obj.node_id
+
+    @staticmethod
+    def resolve_project(obj) -> str:
+        return obj.node.project.code
+
+    @staticmethod
+    def resolve_unit(obj) -> str:
+        return obj.unit.name
+
+    @staticmethod
+    def resolve_card(obj) -> int:
+        return obj.card_id
+
+    @staticmethod
+    def resolve_ready_to_close(obj) -> bool:
+        return obj.is_ready_to_close
+
+
+class SupervisionItemFilters(ListParams):
+    status: Literal["open", "closed"] | None = None
+
+
+@router.post("nodes/{int:node_id}/recommitments/", response={201: RecommitmentOut, **WRITE_ERRORS})
+def recommitments_submit(request, node_id: int, payload: RecommitmentIn):
+    """Staff of a yellow-carded node's unit give the overdue reason and a new date (after today)."""
+    node = get_object_or_404(node_list(user=request.auth), pk=node_id)
+    rec = recommitment_submit(
+        node=node, actor=request.auth, reason=payload.reason, new_due_date=payload.new_due_date
+    )
+    return Status(201, rec)
+
+
+@router.get("recommitments/", response={200: page_of(RecommitmentOut), **READ_ERRORS})
+def recommitments_list(request, filters: Query[RecommitmentFilters]):
+    """Staff: their units'; leaders: those they may decide (principal: all); supervision office: all."""
+    return paginate(recommitment_list(user=request.auth, status=filters.status), filters)
+
+
+def _decide(request, recommitment_id: int, approve: bool, comment: str):
+    rec = get_object_or_404(recommitment_list(user=request.auth), pk=recommitment_id)
+    rec = recommitment_decide(
+        recommitment=rec, actor=request.auth, approve=approve, comment=comment
+    )
+    return recommitment_list(user=request.auth).get(pk=rec.pk)
+
+
+@router.post(
+    "recommitments/{int:recommitment_id}/approve/",
+    response={200: RecommitmentOut, **WRITE_ERRORS},
+)
+def recommitments_approve(request, recommitment_id: int, payload: DecisionIn | None = None):
+    """A leader in charge of the unit, or a principal leader, approves: the date becomes committed."""
+    return _decide(request, recommitment_id, True, payload.comment if payload else "")
+
+
+@router.post(
+    "recommitments/{int:recommitment_id}/reject/",
+    response={200: RecommitmentOut, **WRITE_ERRORS},
+)
+def recommitments_reject(request, recommitment_id: int, payload: DecisionIn | None = None):
+    """A leader in charge of the unit, or a principal leader, rejects with a comment (required)."""
+    return _decide(request, recommitment_id, False, payload.comment if payload else "")
+
+
+@router.get("cards/", response={200: page_of(CardOut), **READ_ERRORS})
+def cards_list(request, filters: Query[CardFilters]):
+    """Cards on the nodes in the caller's scope, revoked ones included; newest breach first."""
+    cards = card_list(
+        user=request.auth, project=filters.project, unit=filters.unit, kind=filters.kind
+    )
+    return paginate(cards, filters)
+
+
+@router.post("cards/{int:card_id}/revoke/", response={200: CardOut, **WRITE_ERRORS})
+def cards_revoke(request, card_id: int, payload: RevokeIn):
+    """The supervision office revokes a wrong card with a reason; its points come back."""
+    card = get_object_or_404(card_list(user=request.auth), pk=card_id)
+    card = card_revoke(card=card, actor=request.auth, reason=payload.reason)
+    return card_list(user=request.auth).get(pk=card.pk)
+
+
+@router.get(
+    "supervision-items/",
+    response={200: page_of(SupervisionItemOut), 403: Message, **READ_ERRORS},
+)
+def supervision_items_list(request, filters: Query[SupervisionItemFilters]):
+    """The priority supervision list: leaders their units' items (principal: all), the
+    supervision office all; unit staff are refused."""
+    return paginate(supervision_item_list(user=request.auth, status=filters.status), filters)

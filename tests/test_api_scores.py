@@ -1,0 +1,149 @@
+"""REST API: scores and ranks per calendar year."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from organization.models import Unit
+from scoring.choices import EntryKind
+from scoring.models import PointsEntry, RuleVersion
+from tests.factories import LocalityFactory, UnitFactory
+from tests.test_api_support import api_get, at
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen")]
+pytest_plugins = ["tests.test_api_support"]  # the world and frozen fixtures
+
+
+def entry(unit: Unit, points: str, when: str, kind: str = EntryKind.ADJUSTMENT) -> PointsEntry:
+    return PointsEntry.objects.create(
+        unit=unit, kind=kind, points=Decimal(points), occurred_at=at(when), reason="测试"
+    )
+
+
+@pytest.fixture
+def ledger(world):
+    """Entries on both sides of the 2026 boundaries, local time."""
+    finance = UnitFactory(name="县财政局")
+    park = LocalityFactory(name="高新区", kind="park")
+    UnitFactory(name="县旧单位", is_active=False)
+    entry(world.unit, "-1.00", "2026-03-01 09:00")
+    entry(world.unit, "-2.00", "2026-12-31 23:59")
+    entry(world.other_unit, "0.50", "2026-01-01 00:00", EntryKind.BONUS)
+    entry(world.other_unit, "-1.00", "2027-01-01 00:00")
+    entry(finance, "-3.00", "2026-07-01 12:00")
+    entry(park, "-1.00", "2025-12-31 23:59")
+    return finance, park
+
+
+def row(unit, kind, points, score, rank, base="100.00"):
+    return {
+        "unit": unit,
+        "kind": kind,
+        "base": base,
+        "points": points,
+        "score": score,
+        "rank": rank,
+    }
+
+
+def test_scores_of_a_year_rank_units_within_their_kind_group(client, world, ledger):
+    # when
+    response = api_get(client, "scores/", world.token("staff"), year=2026)
+    # then
+    assert response.status_code == 200
+    assert response.json() == {
+        "count": 5,
+        "results": [
+            row("县住建局", "department", "0.50", "100.50", 1),
+            row("县自然资源局", "department", "-3.00", "97.00", 2),
+            row("县财政局", "department", "-3.00", "97.00", 2),
+            row("桃花镇", "township", "0.00", "100.00", 1),
+            row("高新区", "park", "0.00", "100.00", 1),
+        ],
+    }
+
+
+def test_scores_default_to_the_current_local_year_and_its_jan_1_base(client, world, ledger, frozen):
+    # given: 2027-01-01 01:00 in Shanghai is still 2026 in UTC; rules changed mid-2026 and on Jan 1
+    frozen.move_to(dt.datetime(2026, 12, 31, 17, 0, tzinfo=dt.UTC))
+    RuleVersion.objects.create(effective_from=dt.date(2026, 6, 1), base_score=Decimal("80"))
+    RuleVersion.objects.create(effective_from=dt.date(2027, 1, 1), base_score=Decimal("90"))
+    # when
+    current = api_get(client, "scores/", world.token("staff"))
+    past = api_get(client, "scores/", world.token("staff"), year=2026)
+    # then
+    assert current.json()["results"] == [
+        row("县自然资源局", "department", "0.00", "90.00", 1, base="90.00"),
+        row("县财政局", "department", "0.00", "90.00", 1, base="90.00"),
+        row("县住建局", "department", "-1.00", "89.00", 3, base="90.00"),
+        row("桃花镇", "township", "0.00", "90.00", 1, base="90.00"),
+        row("高新区", "park", "0.00", "90.00", 1, base="90.00"),
+    ]
+    assert [r["base"] for r in past.json()["results"]] == ["100.00"] * 5
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("anonymous", 401),
+        ("staff_other", 200),
+        ("staff", 200),
+        ("leader", 200),
+        ("leader_other", 200),
+        ("principal", 200),
+        ("supervisor", 200),
+    ],
+)
+def test_scores_permissions(client, world, ledger, role, status):
+    # when
+    response = api_get(client, "scores/", world.token(role), year=2026)
+    # then
+    assert response.status_code == status
+    if status == 200:
+        assert response.json()["count"] == 5
+
+
+def test_scores_pagination(client, world, ledger):
+    # when
+    response = api_get(client, "scores/", world.token("staff"), year=2026, limit=2, offset=2)
+    # then
+    assert response.json() == {
+        "count": 5,
+        "results": [
+            row("县财政局", "department", "-3.00", "97.00", 2),
+            row("桃花镇", "township", "0.00", "100.00", 1),
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("year", "errors"),
+    [
+        ("abc", {"year": ["请填写整数。"]}),
+        ("1999", {"year": ["不能小于 2000。"]}),
+        ("2101", {"year": ["不能大于 2100。"]}),
+    ],
+)
+def test_scores_bad_year_is_400(client, world, year, errors):
+    # when
+    response = api_get(client, "scores/", world.token("staff"), year=year)
+    # then
+    assert response.status_code == 400
+    assert response.json() == {"detail": "请求参数有误。", "errors": errors}
+
+
+def test_scores_query_count_is_bounded(client, world, django_assert_max_num_queries):
+    # given: 40 units with 5 entries each
+    for i in range(40):
+        unit = UnitFactory(name=f"部门{i:02d}")
+        for month in range(1, 6):
+            entry(unit, "-1.00", f"2026-{month:02d}-10 10:00")
+    api_get(client, "scores/", world.token("staff"), year=2026)
+    # when
+    with django_assert_max_num_queries(3):
+        response = api_get(client, "scores/", world.token("staff"), year=2026, limit=500)
+    # then
+    body = response.json()
+    assert body["count"] == 43
+    assert {r["score"] for r in body["results"] if r["unit"].startswith("部门")} == {"95.00"}
