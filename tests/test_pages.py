@@ -67,3 +67,17 @@ def test_home_warns_about_a_year_without_holidays_until_the_office_enters_it(cli
     assert "2027年的法定节假日安排尚未录入" in client.get(reverse("home")).content.decode()
     CalendarDay.objects.create(date=dt.date(2027, 1, 1), is_workday=False, name="元旦")
     assert "尚未录入" not in client.get(reverse("home")).content.decode()
+
+
+def test_pages_stay_chinese_whatever_the_browser_asks(client):
+    response = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert response["Content-Language"] == "zh-hans"
+    assert "登录" in response.content.decode()
+
+
+def test_a_user_may_choose_english_and_back(client):
+    response = client.post(reverse("set_language"), {"language": "en", "next": reverse("login")})
+    assert response.status_code == 302
+    assert client.get(reverse("login"))["Content-Language"] == "en"
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": reverse("login")})
+    assert client.get(reverse("login"))["Content-Language"] == "zh-hans"
