@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from organization.choices import UnitKind
+from nodetrack.models import Attachment
 from organization.models import Unit, choices_check
 
 from .choices import DisposalMethod, ProjectStatus
@@ -44,6 +45,16 @@ class Enterprise(models.Model):
         return self.name
 
 
+def covered_projects_q(user_id: int, prefix: str = "") -> Q:
+    """Projects a leader answers for (包保): named on it, or covering it, its locality or enterprise."""
+    return (
+        Q(**{f"{prefix}leader_id": user_id})
+        | Q(**{f"{prefix}coverages__leader_id": user_id})
+        | Q(**{f"{prefix}locality__coverages__leader_id": user_id})
+        | Q(**{f"{prefix}enterprise__coverages__leader_id": user_id})
+    )
+
+
 class ProjectQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Projects the user may see: all for the county-wide roles, else those touching their units."""
@@ -57,10 +68,7 @@ class ProjectQuerySet(models.QuerySet):
         return self.filter(
             Q(nodes__unit_id__in=scope.unit_ids)
             | Q(locality_id__in=scope.unit_ids)
-            | Q(leader_id=scope.user_id)
-            | Q(coverages__leader_id=scope.user_id)
-            | Q(locality__coverages__leader_id=scope.user_id)
-            | Q(enterprise__coverages__leader_id=scope.user_id)
+            | covered_projects_q(scope.user_id)
         ).distinct()
 
 
@@ -151,11 +159,7 @@ class NodeQuerySet(models.QuerySet):
         if not scope.user_id:
             return self.none()
         return self.filter(
-            Q(unit_id__in=scope.unit_ids)
-            | Q(project__leader_id=scope.user_id)
-            | Q(project__coverages__leader_id=scope.user_id)
-            | Q(project__locality__coverages__leader_id=scope.user_id)
-            | Q(project__enterprise__coverages__leader_id=scope.user_id)
+            Q(unit_id__in=scope.unit_ids) | covered_projects_q(scope.user_id, "project__")
         ).distinct()
 
     def incomplete(self):
@@ -310,7 +314,7 @@ class ProgressReport(models.Model):
         return f"{self.node} {self.percent}%"
 
 
-class ProgressAttachment(models.Model):
+class ProgressAttachment(Attachment):
     """A file attached to a progress report as evidence."""
 
     report = models.ForeignKey(
@@ -318,12 +322,7 @@ class ProgressAttachment(models.Model):
         verbose_name=_("进度报告"),
     )
     file = models.FileField(_("文件"), upload_to="progress/%Y/%m/")
-    name = models.CharField(_("文件名"), max_length=200)
-    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("附件")
         verbose_name_plural = _("附件")
-
-    def __str__(self) -> str:
-        return self.name

@@ -7,6 +7,7 @@ from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from nodetrack.models import Attachment
 from organization.models import Unit, choices_check
 from projects.models import Node
 from scoring.models import RuleVersion
@@ -238,7 +239,7 @@ class InspectionRecord(models.Model):
         return f"{self.item} {self.get_mode_display()} {self.inspected_on:%Y-%m-%d}"
 
 
-class InspectionAttachment(models.Model):
+class InspectionAttachment(Attachment):
     """A file attached to an inspection record."""
 
     record = models.ForeignKey(
@@ -246,15 +247,10 @@ class InspectionAttachment(models.Model):
         verbose_name=_("督查记录"),
     )
     file = models.FileField(_("文件"), upload_to="inspections/%Y/%m/")
-    name = models.CharField(_("文件名"), max_length=200)
-    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("督查附件")
         verbose_name_plural = _("督查附件")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Notification(models.Model):
