@@ -20,7 +20,14 @@ from nodetrack.api import (
 from projects.selectors import node_list
 
 from .selectors import card_list, recommitment_list, supervision_item_list
-from .services import card_revoke, recommitment_decide, recommitment_submit
+from .services import (
+    card_revoke,
+    recommitment_decide,
+    recommitment_submit,
+    supervision_item_add_inspection,
+    supervision_item_close,
+    supervision_item_set_deadline,
+)
 
 router = Router(tags=["督办"])
 
@@ -132,6 +139,38 @@ class SupervisionItemFilters(ListParams):
     status: Literal["open", "closed"] | None = None
 
 
+class InspectionIn(Schema):
+    mode: Literal["online", "offline"]
+    inspected_on: DateIn
+    text: str
+
+
+class InspectionOut(Schema):
+    id: int
+    item: int
+    mode: Literal["online", "offline"]
+    inspected_on: dt.date
+    text: str
+    author: str
+    created_at: Instant
+
+    @staticmethod
+    def resolve_item(obj) -> int:
+        return obj.item_id
+
+    @staticmethod
+    def resolve_author(obj) -> str:
+        return obj.author.username
+
+
+class DeadlineIn(Schema):
+    supervised_deadline: DateIn | None = None
+
+
+class CloseIn(Schema):
+    note: str
+
+
 @router.post("nodes/{int:node_id}/recommitments/", response={201: RecommitmentOut, **WRITE_ERRORS})
 def recommitments_submit(request, node_id: int, payload: RecommitmentIn):
     """Staff of a yellow-carded node's unit give the overdue reason and a new date (after today)."""
@@ -199,3 +238,51 @@ def supervision_items_list(request, filters: Query[SupervisionItemFilters]):
     """The priority supervision list: leaders their units' items (principal: all), the
     supervision office all; unit staff are refused."""
     return paginate(supervision_item_list(user=request.auth, status=filters.status), filters)
+
+
+@router.get(
+    "supervision-items/{int:item_id}/inspections/",
+    response={200: page_of(InspectionOut), 403: Message, **READ_ERRORS},
+)
+def supervision_item_inspections(request, item_id: int, filters: Query[ListParams]):
+    """The inspection records of an item, newest first."""
+    item = get_object_or_404(supervision_item_list(user=request.auth), pk=item_id)
+    return paginate(item.inspections.select_related("author").order_by("-inspected_on", "-pk"), filters)
+
+
+@router.post(
+    "supervision-items/{int:item_id}/inspections/",
+    response={201: InspectionOut, **WRITE_ERRORS},
+)
+def supervision_item_inspect(request, item_id: int, payload: InspectionIn):
+    """The supervision office records an online or on-site inspection of an item."""
+    item = get_object_or_404(supervision_item_list(user=request.auth), pk=item_id)
+    record = supervision_item_add_inspection(
+        item=item, actor=request.auth, mode=payload.mode, inspected_on=payload.inspected_on,
+        text=payload.text,
+    )
+    return Status(201, record)
+
+
+@router.post(
+    "supervision-items/{int:item_id}/deadline/",
+    response={200: SupervisionItemOut, **WRITE_ERRORS},
+)
+def supervision_item_deadline(request, item_id: int, payload: DeadlineIn):
+    """The supervision office sets (or clears) the deadline it holds the unit to."""
+    item = get_object_or_404(supervision_item_list(user=request.auth), pk=item_id)
+    supervision_item_set_deadline(
+        item=item, actor=request.auth, deadline=payload.supervised_deadline
+    )
+    return supervision_item_list(user=request.auth).get(pk=item.pk)
+
+
+@router.post(
+    "supervision-items/{int:item_id}/close/",
+    response={200: SupervisionItemOut, **WRITE_ERRORS},
+)
+def supervision_item_close_endpoint(request, item_id: int, payload: CloseIn):
+    """The supervision office closes (销号) an item with a note."""
+    item = get_object_or_404(supervision_item_list(user=request.auth), pk=item_id)
+    supervision_item_close(item=item, actor=request.auth, note=payload.note)
+    return supervision_item_list(user=request.auth).get(pk=item.pk)

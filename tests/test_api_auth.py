@@ -34,6 +34,10 @@ ENDPOINTS = [
     ("get", "cards/"),
     ("post", "cards/1/revoke/"),
     ("get", "supervision-items/"),
+    ("get", "supervision-items/1/inspections/"),
+    ("post", "supervision-items/1/inspections/"),
+    ("post", "supervision-items/1/deadline/"),
+    ("post", "supervision-items/1/close/"),
     ("get", "scores/"),
 ]
 
@@ -205,6 +209,9 @@ EXPECTED_PATHS = {
     "/api/v1/cards/": {"get"},
     "/api/v1/cards/{card_id}/revoke/": {"post"},
     "/api/v1/supervision-items/": {"get"},
+    "/api/v1/supervision-items/{item_id}/inspections/": {"get", "post"},
+    "/api/v1/supervision-items/{item_id}/deadline/": {"post"},
+    "/api/v1/supervision-items/{item_id}/close/": {"post"},
     "/api/v1/scores/": {"get"},
 }
 
@@ -240,7 +247,7 @@ def test_openapi_document_is_valid_and_lists_every_path(client, db):
             assert op["security"] == [{"BearerToken": []}]
             assert "401" in op["responses"]
             operation_ids.append(op["operationId"])
-    assert len(operation_ids) == len(set(operation_ids)) == 13
+    assert len(operation_ids) == len(set(operation_ids)) == 17
     for ref in set(_refs(doc)):
         assert ref.startswith("#/components/schemas/")
         assert ref.removeprefix("#/components/schemas/") in doc["components"]["schemas"]
