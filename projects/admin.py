@@ -4,8 +4,14 @@ Nodes and progress reports are read-only here: their writes go through the servi
 keep node events and the escalation schedule in step.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AdminDateWidget
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.db.models import Count, Q
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from nodetrack import clock
@@ -22,6 +28,12 @@ from .models import (
     ProgressAttachment,
     ProgressReport,
 )
+from .services import node_template_apply
+
+
+class TemplateApplyForm(forms.Form):
+    template = forms.ModelChoiceField(NodeTemplate.objects.all(), label=_("节点模板"))
+    start_date = forms.DateField(label=_("开始日期"), widget=AdminDateWidget)
 
 
 @admin.register(Enterprise)
@@ -80,6 +92,35 @@ class ProjectAdmin(HistoryAdmin):
     autocomplete_fields = ("enterprise", "leader")
     list_select_related = ("locality", "enterprise", "leader")
     inlines = (DisposalLineInline, NodeInline)
+    actions = ("apply_template",)
+
+    @admin.action(description=_("按模板生成节点"))
+    def apply_template(self, request, queryset):
+        """Create the selected projects' nodes from a template (all projects or none)."""
+        form = TemplateApplyForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    made = sum(
+                        len(node_template_apply(
+                            project=project, template=form.cleaned_data["template"],
+                            start_date=form.cleaned_data["start_date"], actor=request.user,
+                        ))
+                        for project in queryset
+                    )
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(request, "；".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+                return None
+            self.message_user(
+                request, _("已为 %(p)s 个项目生成 %(n)s 个节点。") % {"p": queryset.count(), "n": made},
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(request, "admin/projects/project/apply_template.html", {
+            **self.admin_site.each_context(request),
+            "title": _("按模板生成节点"), "form": form, "projects": queryset,
+            "opts": self.model._meta, "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        })
 
     def get_queryset(self, request):
         return (

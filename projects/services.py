@@ -135,6 +135,9 @@ def node_template_apply(
     department steps need the unit named on the step. Sequence numbers continue after
     the project's last node.
     """
+    scope = user_scope(user=actor)
+    if not (scope.is_supervisor or actor.is_superuser):
+        raise PermissionDenied(_("只有督查办可以按模板生成节点。"))
     steps = list(template.steps.select_related("default_unit").order_by("seq"))
     errors = []
     for step in steps:
