@@ -4,9 +4,13 @@ from .services import notifications_deliver, sweep_run
 
 
 def sweep() -> str:
-    """The scheduled sweep (as of now)."""
-    return sweep_run().counts.line()
+    """The scheduled sweep (as of now); a failed pass is a failed task, visible as such."""
+    run = sweep_run()
+    if run.error:
+        raise RuntimeError(f"sweep {run.pk} failed: {run.error.strip().splitlines()[-1]}")
+    return run.counts.line()
 
 
 def deliver_notifications() -> int:
+    """Send e-mail copies that an earlier attempt left unsent."""
     return notifications_deliver()
