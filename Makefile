@@ -47,7 +47,7 @@ lock:
 	 /tmp/nodetrack-lock/bin/pip freeze --exclude nodetrack) > requirements.lock
 
 messages: install
-	$(PY) manage.py makemessages -l en --ignore=.venv
+	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=tests --ignore=var --ignore=staticfiles
 	$(PY) manage.py compilemessages --ignore=.venv
 
 clean:

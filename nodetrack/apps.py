@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class NodetrackConfig(AppConfig):
     name = "nodetrack"
-    verbose_name = "节点督办"
+    verbose_name = _("节点督办")

@@ -3,15 +3,16 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 from django.views.static import serve
 
 from projects import views as project_views
 from supervision import views as supervision_views
 
-admin.site.site_header = "节点督办 管理后台"
-admin.site.site_title = "节点督办"
-admin.site.index_title = "管理"
+admin.site.site_header = _("节点督办 管理后台")
+admin.site.site_title = _("节点督办")
+admin.site.index_title = _("管理")
 
 urlpatterns = [
     path("", project_views.home, name="home"),

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from nodetrack import clock
+from nodetrack.i18n import in_record_language
 from nodetrack.audit import audited_save
 from nodetrack.errors import Conflict
 from organization.choices import UnitKind
@@ -35,6 +36,7 @@ def _clean_note(note: str, *, required: bool = False) -> str:
     return note
 
 
+@in_record_language
 @transaction.atomic
 def node_progress_report(
     *, node: Node, actor: User, percent: int, note: str = "", files=()
@@ -64,6 +66,7 @@ def node_progress_report(
     return report
 
 
+@in_record_language
 @transaction.atomic
 def node_complete(*, node: Node, actor: User, note: str = "", files=()) -> Node:
     """Unit staff mark a node done now (办结); an open supervision item becomes ready to close."""
@@ -97,6 +100,7 @@ def node_complete(*, node: Node, actor: User, note: str = "", files=()) -> Node:
     return node
 
 
+@in_record_language
 @transaction.atomic
 def node_change_due_date(*, node: Node, actor: User, due_date: dt.date, reason: str) -> Node:
     """The supervision office moves a node's planned date (with a reason, kept in history)."""
@@ -125,6 +129,7 @@ def node_change_due_date(*, node: Node, actor: User, due_date: dt.date, reason: 
     return node
 
 
+@in_record_language
 @transaction.atomic
 def node_template_apply(
     *, project: Project, template: NodeTemplate, start_date: dt.date, actor: User

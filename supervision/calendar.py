@@ -53,7 +53,7 @@ def calendar_warning(*, today: dt.date) -> str | None:
     years = calendar_unknown_years(today=today)
     if not years:
         return None
-    names = "、".join(f"{y}年" for y in years)
+    names = _("、").join(_("%(year)s年") % {"year": y} for y in years)
     return _(
         "%(years)s的法定节假日安排尚未录入，工作日暂按周一至周五计算。"
         "请督查办在“节假日安排”中录入国务院办公厅通知。"

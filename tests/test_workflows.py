@@ -306,3 +306,16 @@ def test_progress_report_by_the_units_staff_only(unit, people):
         node_progress_report(node=node, actor=people["other_staff"], percent=50)
     node.refresh_from_db()
     assert (node.progress, ProgressReport.objects.count()) == (40, 1)
+
+
+def test_records_are_stored_in_chinese_when_the_writer_reads_english(yellow_node, people):
+    """What is stored is read later by everyone: it is written in the county's language."""
+    from django.utils import translation
+
+    from supervision.models import NodeEvent
+
+    with translation.override("en"):
+        submit(yellow_node, people["staff"])
+    event = NodeEvent.objects.get(kind="recommitment_submitted")
+    assert event.message == "提交重新承诺：2026-12-20 前完成"
+    assert Notification.objects.filter(kind="recommitment_waiting").first().title.endswith("提交了重新承诺，待您审批")

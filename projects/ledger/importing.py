@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from nodetrack import clock
+from nodetrack.i18n import in_record_language
 from organization.choices import UnitKind
 from organization.models import Unit, User
 
@@ -89,6 +90,7 @@ class LedgerImportResult:
         return lines
 
 
+@in_record_language
 def ledger_import(
     *, path_or_file: str | Path | BinaryIO, actor: User, dry_run: bool = False
 ) -> LedgerImportResult:

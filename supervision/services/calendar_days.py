@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from nodetrack.audit import audited_save
+from nodetrack.i18n import in_record_language
 from organization.models import User
 from organization.selectors import user_scope
 from projects.models import Node
@@ -25,6 +26,7 @@ def _nodes_in_grace_refresh() -> int:
     )
 
 
+@in_record_language
 @transaction.atomic
 def calendar_day_save(
     *, actor: User, date: dt.date, is_workday: bool, name: str = "", instance: CalendarDay | None = None
@@ -41,6 +43,7 @@ def calendar_day_save(
     return day
 
 
+@in_record_language
 @transaction.atomic
 def calendar_day_delete(*, actor: User, day: CalendarDay) -> None:
     """Remove an entry; the packaged calendar (or Monday–Friday) applies to that day again."""

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from nodetrack import clock
+from nodetrack.i18n import in_record_language
 from nodetrack.audit import audited_save
 from nodetrack.errors import Conflict
 from organization.models import User
@@ -19,6 +20,7 @@ from .escalation import nodes_refresh_escalation
 from .records import node_event_record
 
 
+@in_record_language
 @transaction.atomic
 def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
     """The supervision office revokes a card with a reason; its points come back, dated as the card."""

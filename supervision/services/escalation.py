@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from nodetrack import clock
+from nodetrack.i18n import in_record_language
 from nodetrack.audit import audited_save
 from organization.models import User
 from projects.models import Node
@@ -48,6 +49,7 @@ def nodes_refresh_escalation(*, node_ids) -> int:
     return Node.objects.filter(pk__in=list(node_ids)).update(next_escalation_at=None)
 
 
+@in_record_language
 def sweep_run(*, as_of: dt.datetime | None = None, batch_size: int | None = None) -> SweepRun:
     """One pass of the sweep as of an instant: cards, their deductions, items and notifications.
 

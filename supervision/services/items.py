@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from nodetrack import clock
+from nodetrack.i18n import in_record_language
 from nodetrack.audit import audited_save
 from nodetrack.errors import Conflict
 from organization.models import User
@@ -29,6 +30,7 @@ def _open_item(item: SupervisionItem) -> SupervisionItem:
     return item
 
 
+@in_record_language
 @transaction.atomic
 def supervision_item_add_inspection(
     *, item: SupervisionItem, actor: User, mode: str, inspected_on: dt.date, text: str,
@@ -62,6 +64,7 @@ def supervision_item_add_inspection(
     return record
 
 
+@in_record_language
 @transaction.atomic
 def supervision_item_set_deadline(
     *, item: SupervisionItem, actor: User, deadline: dt.date | None
@@ -76,6 +79,7 @@ def supervision_item_set_deadline(
     return item
 
 
+@in_record_language
 @transaction.atomic
 def supervision_item_close(*, item: SupervisionItem, actor: User, note: str) -> SupervisionItem:
     """Close (销号) an item with a note."""

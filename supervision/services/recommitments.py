@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from nodetrack import clock
+from nodetrack.i18n import in_record_language
 from nodetrack.audit import audited_save
 from nodetrack.errors import Conflict
 from organization.models import User
@@ -33,6 +34,7 @@ def _clean_reason(reason: str) -> str:
     return reason
 
 
+@in_record_language
 @transaction.atomic
 def recommitment_submit(
     *, node: Node, actor: User, reason: str, new_due_date: dt.date
@@ -87,6 +89,7 @@ def recommitment_submit(
     return rec
 
 
+@in_record_language
 @transaction.atomic
 def recommitment_decide(
     *, recommitment: Recommitment, actor: User, approve: bool, comment: str = ""
