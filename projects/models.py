@@ -13,7 +13,7 @@ from nodetrack.models import Attachment
 from organization.models import Unit, choices_check
 
 from .choices import DisposalMethod, ProjectStatus
-from .validators import validate_uscc
+from .validators import PLAN_DATE_MAX, PLAN_DATE_MIN, validate_plan_date, validate_uscc
 
 
 class Enterprise(models.Model):
@@ -178,8 +178,10 @@ class Node(models.Model):
         Unit, on_delete=models.PROTECT, related_name="nodes", verbose_name=_("责任单位")
     )
     owner = models.CharField(_("责任人"), max_length=50, blank=True)
-    due_date = models.DateField(_("计划完成日期"))
-    committed_due_date = models.DateField(_("承诺完成日期"), null=True, blank=True)
+    due_date = models.DateField(_("计划完成日期"), validators=[validate_plan_date])
+    committed_due_date = models.DateField(
+        _("承诺完成日期"), null=True, blank=True, validators=[validate_plan_date]
+    )
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
     # The earliest instant at which the escalation rules may owe this node its next card;
@@ -204,6 +206,13 @@ class Node(models.Model):
             models.CheckConstraint(
                 condition=Q(progress__gte=0) & Q(progress__lte=100),
                 name="projects_node_progress_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_date__range=(PLAN_DATE_MIN, PLAN_DATE_MAX))
+                & (Q(committed_due_date__isnull=True)
+                   | Q(committed_due_date__range=(PLAN_DATE_MIN, PLAN_DATE_MAX))),
+                name="projects_node_dates_in_range",
+                violation_error_message=_("日期须在 2000-01-01 至 2099-12-31 之间。"),
             ),
         ]
         indexes = [

@@ -15,6 +15,7 @@ from organization.models import User
 from organization.selectors import user_scope
 
 from .models import Node, NodeTemplate, ProgressAttachment, ProgressReport, Project
+from .validators import plan_date_error
 
 NOTE_MAX = 2000
 
@@ -112,7 +113,9 @@ def node_change_due_date(*, node: Node, actor: User, due_date: dt.date, reason: 
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("请填写调整理由。")]})
-    node = Node.objects.select_for_update().get(pk=node.pk)
+    if out_of_range := plan_date_error(due_date):
+        raise ValidationError({"due_date": [out_of_range]})
+    node = Node.objects.select_for_update(of=("self",)).get(pk=node.pk)
     if node.due_date == due_date:
         return node
     old = node.due_date

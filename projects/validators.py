@@ -1,4 +1,6 @@
-"""Checks on identifiers the county uses."""
+"""Checks on identifiers and dates the county uses."""
+
+import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -26,3 +28,24 @@ def validate_uscc(value: str) -> None:
             code="invalid_uscc",
             params={"value": value},
         )
+
+
+# Plan dates are held to this century: a date far out (9999-12-31) is a typing error, and
+# the day after it would not even exist.
+PLAN_DATE_MIN = dt.date(2000, 1, 1)
+PLAN_DATE_MAX = dt.date(2099, 12, 31)
+
+
+def plan_date_error(value: dt.date) -> str | None:
+    """Why a plan date is out of range, or None."""
+    if PLAN_DATE_MIN <= value <= PLAN_DATE_MAX:
+        return None
+    return _("日期须在 %(min)s 至 %(max)s 之间。") % {
+        "min": f"{PLAN_DATE_MIN:%Y-%m-%d}", "max": f"{PLAN_DATE_MAX:%Y-%m-%d}"
+    }
+
+
+def validate_plan_date(value: dt.date) -> None:
+    message = plan_date_error(value)
+    if message:
+        raise ValidationError(message, code="plan_date_range")

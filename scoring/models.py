@@ -1,6 +1,7 @@
 """Versioned scoring rules and the append-only points ledger."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +12,17 @@ from organization.models import Unit, choices_check
 from .choices import EntryKind
 
 
+def validate_reminder_days(value) -> None:
+    """Reminder days are a list of distinct whole numbers of days, 1 to 60 ([] for none)."""
+    if not isinstance(value, list) or any(
+        isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= 60 for d in value
+    ) or len(set(value)) != len(value):
+        raise ValidationError(
+            _("到期提醒须为1到60之间互不相同的整数天数列表，例如 [3, 1]；不提醒填 []。"),
+            code="reminder_days",
+        )
+
+
 class RuleVersion(models.Model):
     """The points, windows and reminders in force from a date on; a new rule is a new row."""
 
@@ -19,7 +31,9 @@ class RuleVersion(models.Model):
     red_points = models.DecimalField(_("红牌扣分"), max_digits=6, decimal_places=2, default=2)
     base_score = models.DecimalField(_("基础分"), max_digits=7, decimal_places=2, default=100)
     grace_workdays = models.PositiveSmallIntegerField(_("说明期限(工作日)"), default=3)
-    reminder_days = models.JSONField(_("到期提醒(提前天数)"), default=list)
+    reminder_days = models.JSONField(
+        _("到期提醒(提前天数)"), default=list, blank=True, validators=[validate_reminder_days]
+    )
     note = models.CharField(_("说明"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     history = HistoricalRecords()

@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from nodetrack.models import Attachment
 from organization.models import Unit, choices_check
 from projects.models import Node
+from projects.validators import PLAN_DATE_MAX, PLAN_DATE_MIN, validate_plan_date
 from scoring.models import RuleVersion
 
 from .choices import (
@@ -85,7 +86,15 @@ class Card(models.Model):
         ordering = ["-breached_at", "-id"]
         constraints = [
             choices_check("kind", CardKind, "supervision_card_kind_valid"),
-            models.UniqueConstraint(fields=["node", "kind"], name="supervision_card_once_per_node"),
+            # One card of each kind in force per node; never two for the same deadline,
+            # so a revoked card is not issued again, while a new deadline may earn one.
+            models.UniqueConstraint(
+                fields=["node", "kind"], condition=Q(revoked_at__isnull=True),
+                name="supervision_card_one_in_force_per_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["node", "kind", "deadline"], name="supervision_card_once_per_deadline"
+            ),
             models.CheckConstraint(
                 condition=Q(revoked_at__isnull=True, revoked_by__isnull=True, revoke_reason="")
                 | (Q(revoked_at__isnull=False) & ~Q(revoke_reason="")),
@@ -117,7 +126,7 @@ class Recommitment(models.Model):
         Node, on_delete=models.PROTECT, related_name="recommitments", verbose_name=_("节点")
     )
     reason = models.TextField(_("超期原因"), max_length=2000)
-    new_due_date = models.DateField(_("重新承诺完成时间"))
+    new_due_date = models.DateField(_("重新承诺完成时间"), validators=[validate_plan_date])
     status = models.CharField(
         _("状态"), max_length=20, choices=RecommitmentStatus.choices,
         default=RecommitmentStatus.PENDING,
@@ -150,6 +159,10 @@ class Recommitment(models.Model):
             models.CheckConstraint(
                 condition=Q(reason__length__gte=1) & Q(reason__length__lte=2000),
                 name="supervision_recommitment_reason_length",
+            ),
+            models.CheckConstraint(
+                condition=Q(new_due_date__range=(PLAN_DATE_MIN, PLAN_DATE_MAX)),
+                name="supervision_recommitment_date_in_range",
             ),
             models.CheckConstraint(
                 condition=Q(status=RecommitmentStatus.PENDING, decided_at__isnull=True)

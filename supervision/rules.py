@@ -18,11 +18,10 @@ IsWorkday = Callable[[dt.date], bool]
 
 @dataclass(frozen=True)
 class CardFact:
-    """A card the node already holds."""
+    """A card the node holds (not revoked)."""
 
     kind: str
     issued_at: dt.datetime
-    revoked: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,6 +43,9 @@ class NodeFacts:
     yellow: CardFact | None = None
     red: CardFact | None = None
     recommitments: Sequence[RecommitmentFact] = ()
+    # (kind, deadline) of every revoked card: a revoked card is not issued again for the
+    # same deadline, but a new deadline (a moved due date, an approved date) may earn one.
+    revoked: frozenset[tuple[str, dt.date]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -87,14 +89,14 @@ def _grace_breach(
 
     The window opens when the yellow card is issued and again at each rejection. A
     recommitment submitted inside the window stops the clock; one submitted after the
-    window closed does not reopen it.
+    window closed does not reopen it, unless the red card of that window was revoked.
     """
     assert facts.yellow is not None
     anchor = local_date(facts.yellow.issued_at)
     for rec in sorted(facts.recommitments, key=lambda r: r.submitted_at):
         deadline = grace_deadline(anchor, workdays, is_workday)
         breach = end_of_day_instant(deadline)
-        if rec.submitted_at >= breach:
+        if rec.submitted_at >= breach and (RED, deadline) not in facts.revoked:
             return deadline, breach
         if rec.status == "rejected" and rec.decided_at is not None:
             anchor = local_date(rec.decided_at)
@@ -110,13 +112,13 @@ def evaluate(
     """Which card (at most one, the next in order) is due as of `as_of`, and when to look again."""
     yellow_breach = end_of_day_instant(facts.due_date)
     if facts.yellow is None:
-        if _completed_before(facts, yellow_breach):
+        if _completed_before(facts, yellow_breach) or (YELLOW, facts.due_date) in facts.revoked:
             return Evaluation(None, None)
         if as_of >= yellow_breach:
             return Evaluation(CardDue(YELLOW, facts.due_date, yellow_breach), None)
         return Evaluation(None, yellow_breach)
 
-    if facts.yellow.revoked or facts.red is not None:
+    if facts.red is not None:
         return Evaluation(None, None)
 
     candidates: list[CardDue] = []
@@ -127,7 +129,10 @@ def evaluate(
     grace = _grace_breach(facts, grace_workdays, is_workday)
     if grace is not None:
         candidates.append(CardDue(RED, grace[0], grace[1]))
-    candidates = [c for c in candidates if not _completed_before(facts, c.breached_at)]
+    candidates = [
+        c for c in candidates
+        if not _completed_before(facts, c.breached_at) and (RED, c.deadline) not in facts.revoked
+    ]
     if not candidates:
         return Evaluation(None, None)
     first = min(candidates, key=lambda c: c.breached_at)

@@ -160,3 +160,44 @@ def test_concurrent_submissions_one_pending():
     assert sorted(results) == ["already_pending", "ok"]
     assert Recommitment.objects.filter(node=node, status="pending").count() == 1
     assert Node.objects.get(pk=node.pk).committed_due_date is None
+
+
+def test_a_decision_during_a_pass_is_not_overwritten_by_a_stale_schedule():
+    """A schedule worked out from facts that changed meanwhile must not survive the change."""
+    from supervision.services import escalation
+
+    # given: a yellow node with a pending recommitment (its clock stopped: settled)
+    unit = UnitFactory(name="县投资促进中心")
+    staff = make_user("staff", unit, username="s4")
+    leader = make_user("leader", unit, username="l4")
+    node = NodeFactory(unit=unit, due_date=dt.date(2026, 11, 26))
+    with time_machine.travel(at("2026-11-30 09:00"), tick=False):
+        sweep_run(as_of=at("2026-11-27 00:00"))
+        rec = recommitment_submit(node=node, actor=staff, reason="原因", new_due_date=dt.date(2026, 12, 20))
+    facts_read = threading.Event()
+    real_facts = escalation.node_facts
+
+    def slow_facts(batch):
+        result = real_facts(batch)
+        facts_read.set()
+        threading.Event().wait(1.0)  # the leader decides while the pass holds these facts
+        return result
+
+    def sweep():
+        try:
+            escalation.node_facts = slow_facts
+            sweep_run(as_of=at("2026-11-30 10:00"))
+        finally:
+            escalation.node_facts = real_facts
+            connections.close_all()
+
+    # when
+    sweeper = threading.Thread(target=sweep)
+    sweeper.start()
+    assert facts_read.wait(30)
+    with time_machine.travel(at("2026-11-30 10:00"), tick=False):
+        recommitment_decide(recommitment=rec, actor=leader, approve=False, comment="不同意")
+    sweeper.join()
+    # then: the rejection restarted the window, and the next pass sees it
+    assert Node.objects.get(pk=node.pk).next_escalation_at is None
+    assert sweep_run(as_of=at("2026-12-04 00:00")).counts.red == 1

@@ -379,15 +379,24 @@ def test_card_kind_must_be_a_known_kind(rule):
     assert_rejected(Card, "supervision_card_kind_valid", **card_fields(node, rule, kind="orange"))
 
 
-def test_a_node_gets_each_card_kind_once(rule):
+def test_a_node_holds_one_card_of_each_kind_and_never_two_for_one_deadline(rule):
     # given
     node = NodeFactory()
-    Card.objects.create(**card_fields(node, rule))
+    yellow = Card.objects.create(**card_fields(node, rule))
     Card.objects.create(**card_fields(node, rule, kind="red", points=Decimal("2.00")))
-    # when / then
-    assert_rejected(Card, "supervision_card_once_per_node", **card_fields(node, rule))
-    assert_rejected(Card, "supervision_card_once_per_node", **card_fields(node, rule, kind="red"))
+    later = node.due_date + dt.timedelta(days=30)
+    # when / then: a second card in force of a kind, even for another deadline
+    assert_rejected(Card, "supervision_card_one_in_force_per_kind", **card_fields(node, rule, deadline=later))
+    assert_rejected(
+        Card, "supervision_card_one_in_force_per_kind", **card_fields(node, rule, kind="red", deadline=later)
+    )
+    # and once revoked, the same deadline still cannot have another card
+    Card.objects.filter(pk=yellow.pk).update(revoked_at=NOW, revoke_reason="误发")
+    assert_rejected(Card, "supervision_card_once_per_deadline", **card_fields(node, rule))
     assert Card.objects.filter(node=node).count() == 2
+    # a new deadline may
+    Card.objects.create(**card_fields(node, rule, deadline=later))
+    assert Card.objects.filter(node=node).count() == 3
 
 
 def test_card_points_are_not_negative(rule):

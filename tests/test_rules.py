@@ -31,8 +31,8 @@ def official(day: dt.date) -> bool:
     return chinese_calendar.is_workday(day)
 
 
-def yellow(issued: str, revoked: bool = False) -> CardFact:
-    return CardFact("yellow", at(issued), revoked)
+def yellow(issued: str) -> CardFact:
+    return CardFact("yellow", at(issued))
 
 
 def red(issued: str) -> CardFact:
@@ -93,8 +93,13 @@ YELLOW_CASES = [
         id="after-an-outage-dated-at-the-true-breach",
     ),
     pytest.param(
-        NodeFacts(due_date=d("2026-11-20"), yellow=yellow("2026-11-21 00:10", revoked=True)),
+        NodeFacts(due_date=d("2026-11-20"), revoked=frozenset({("yellow", d("2026-11-20"))})),
         "2026-12-31 00:00", None, None, id="revoked-yellow-is-not-issued-again-nor-followed-by-red",
+    ),
+    pytest.param(
+        NodeFacts(due_date=d("2026-12-05"), revoked=frozenset({("yellow", d("2026-11-20"))})),
+        "2026-12-06 00:00", CardDue("yellow", d("2026-12-05"), at("2026-12-06 00:00")), None,
+        id="after-a-revoked-yellow-a-moved-due-date-earns-its-own-card",
     ),
 ]
 
@@ -202,6 +207,27 @@ RED_CASES = [
         ),
         "2026-12-04 17:00", CardDue("red", d("2026-12-02"), GRACE_BREACH), None,
         id="late-recommitment-approved-does-not-undo-the-grace-breach",
+    ),
+    pytest.param(
+        NodeFacts(due_date=d("2026-11-26"), yellow=Y, revoked=frozenset({("red", d("2026-12-02"))})),
+        "2026-12-20 00:00", None, None, id="revoked-grace-red-is-not-issued-again",
+    ),
+    pytest.param(
+        NodeFacts(
+            due_date=d("2026-11-26"), committed_due_date=d("2026-12-15"), yellow=Y,
+            revoked=frozenset({("red", d("2026-12-02"))}),
+            recommitments=(rec("2026-12-04 10:00", "approved", "2026-12-04 16:00"),),
+        ),
+        "2026-12-16 00:00", CardDue("red", d("2026-12-15"), at("2026-12-16 00:00")), None,
+        id="after-a-revoked-red-the-approved-date-still-has-teeth",
+    ),
+    pytest.param(
+        NodeFacts(
+            due_date=d("2026-11-26"), yellow=Y, revoked=frozenset({("red", d("2026-12-02"))}),
+            recommitments=(rec("2026-12-04 10:00", "rejected", "2026-12-04 16:00"),),
+        ),
+        "2026-12-10 00:00", CardDue("red", d("2026-12-09"), at("2026-12-10 00:00")), None,
+        id="after-a-revoked-red-a-rejection-opens-a-new-window",
     ),
 ]
 

@@ -260,3 +260,31 @@ def test_sweep_reads_only_nodes_that_may_need_action(unit, people):
     many = queries_for_one_new_breach(dt.date(2026, 11, 21))
     # then
     assert few == many
+
+
+def test_one_failing_node_does_not_stop_the_others_nor_the_reminders(unit, people, monkeypatch):
+    # given: two overdue nodes and one due soon; evaluating the first one fails
+    bad = NodeFactory(unit=unit, due_date=dt.date(2026, 11, 19))
+    good = NodeFactory(unit=unit, due_date=dt.date(2026, 11, 20))
+    NodeFactory(unit=unit, due_date=dt.date(2026, 11, 24))
+    from supervision.services.facts import EscalationContext
+
+    real = EscalationContext.evaluate
+
+    def flaky(self, facts, as_of):
+        if facts.due_date == bad.due_date:
+            raise ArithmeticError("boom")
+        return real(self, facts, as_of)
+
+    monkeypatch.setattr(EscalationContext, "evaluate", flaky)
+    # when
+    run = sweep_run(as_of=at("2026-11-21 08:00"))
+    # then
+    assert list(Card.objects.values_list("node", flat=True)) == [good.pk]
+    assert Notification.objects.filter(kind="reminder").count() == 1
+    assert f"node {bad.pk}" in run.error and "boom" in run.error
+    bad.refresh_from_db()
+    assert bad.next_escalation_at is None  # tried again next pass
+    monkeypatch.setattr(EscalationContext, "evaluate", real)
+    assert sweep_run(as_of=at("2026-11-21 08:10")).counts.yellow == 1
+

@@ -319,3 +319,29 @@ def test_records_are_stored_in_chinese_when_the_writer_reads_english(yellow_node
     event = NodeEvent.objects.get(kind="recommitment_submitted")
     assert event.message == "提交重新承诺：2026-12-20 前完成"
     assert Notification.objects.filter(kind="recommitment_waiting").first().title.endswith("提交了重新承诺，待您审批")
+
+
+def test_after_a_revoked_red_card_the_approved_date_still_has_teeth(yellow_node, people, frozen):
+    # given: red for the grace window, revoked (the unit had explained on paper in time)
+    sweep_run(as_of=at("2026-12-03 00:00"))
+    frozen.move_to(at("2026-12-03 09:00"))
+    card_revoke(card=Card.objects.get(kind="red"), actor=people["supervisor"], reason="单位已按时线下说明")
+    # when: the unit recommits, the leader approves, and the new date passes
+    rec = submit(yellow_node, people["staff"], new_due_date=dt.date(2026, 12, 10))
+    recommitment_decide(recommitment=rec, actor=people["leader"], approve=True, comment="同意")
+    assert sweep_run(as_of=at("2026-12-10 23:59")).counts.red == 0
+    again = sweep_run(as_of=at("2026-12-11 00:00"))
+    # then: a new red card for the new deadline; the revoked one is not issued again
+    assert again.counts.red == 1
+    assert sorted(Card.objects.filter(kind="red").values_list("deadline", "revoked_at")) == [
+        (dt.date(2026, 12, 2), at("2026-12-03 09:00")), (dt.date(2026, 12, 10), None),
+    ]
+    assert unit_points(yellow_node.unit) == Decimal("-3.00")
+
+
+def test_a_date_out_of_this_century_is_refused(yellow_node, people):
+    before = snapshot()
+    with pytest.raises(ValidationError) as exc:
+        submit(yellow_node, people["staff"], new_due_date=dt.date(9999, 12, 31))
+    assert exc.value.message_dict == {"new_due_date": ["日期须在 2000-01-01 至 2099-12-31 之间。"]}
+    assert snapshot() == before

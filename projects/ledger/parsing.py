@@ -19,6 +19,7 @@ from organization.models import Unit, User
 
 from ..choices import DisposalMethod
 from ..models import Enterprise, Node, Project
+from ..validators import plan_date_error
 
 
 class Col:
@@ -447,18 +448,25 @@ def parse_seq(value: Any) -> int:
 def parse_date(value: Any) -> dt.date:
     """A date: an Excel date cell, 2026-03-10, 2026/3/10 or 2026年3月10日."""
     if isinstance(value, dt.datetime):
-        return value.date()
+        return _in_plan_range(value.date())
     if isinstance(value, dt.date):
-        return value
+        return _in_plan_range(value)
     text = unicodedata.normalize("NFKC", cell_text(value)).strip()
     for pattern in DATE_PATTERNS:
         match = pattern.match(text)
         if match:
             try:
-                return dt.date(*(int(part) for part in match.groups()))
+                day = dt.date(*(int(part) for part in match.groups()))
             except ValueError:
                 break
+            return _in_plan_range(day)
     raise CellError(_("无法识别的日期“%(value)s”") % {"value": cell_text(value)})
+
+
+def _in_plan_range(day: dt.date) -> dt.date:
+    if out_of_range := plan_date_error(day):
+        raise CellError(out_of_range)
+    return day
 
 
 PARSERS = {

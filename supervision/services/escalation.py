@@ -4,7 +4,7 @@ import datetime as dt
 import logging
 import socket
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -36,6 +36,12 @@ class SweepCounts:
     items: int = 0
     notifications: int = 0
     nodes_checked: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def fail(self, what: str) -> None:
+        """Record a failure and carry on: one bad node must not stop the county's sweep."""
+        log.exception("sweep: %s failed", what)
+        self.errors.append(f"{what}:\n{traceback.format_exc()}")
 
     def line(self) -> str:
         return (
@@ -56,6 +62,8 @@ def sweep_run(*, as_of: dt.datetime | None = None, batch_size: int | None = None
     Reads only nodes whose next escalation instant has come (or is not yet worked out),
     in batches, in pk order. Each node's card is written in its own transaction, under
     a row lock, after re-reading its facts; the unique constraints catch any race left.
+    A node that fails is recorded in the run's error and retried next pass; the others
+    and the reminders go on.
     """
     as_of = as_of or clock.now()
     batch_size = batch_size or settings.NODETRACK_SWEEP_BATCH
@@ -66,11 +74,18 @@ def sweep_run(*, as_of: dt.datetime | None = None, batch_size: int | None = None
     try:
         ctx = EscalationContext.load()
         actor = system_user()
-        _escalate_due_nodes(ctx, actor, as_of, batch_size, counts)
-        counts.notifications += _send_reminders(ctx, as_of)
     except Exception:
-        run.error = traceback.format_exc()
-        log.exception("sweep as of %s failed", as_of.isoformat())
+        counts.fail("loading the rules and the calendar")
+    else:
+        try:
+            _escalate_due_nodes(ctx, actor, as_of, batch_size, counts)
+        except Exception:
+            counts.fail("escalation")
+        try:
+            counts.notifications += _send_reminders(ctx, as_of)
+        except Exception:
+            counts.fail("reminders")
+    run.error = "\n".join(counts.errors)
     run.finished_at = clock.now()
     for field in ("yellow", "red", "items", "notifications", "nodes_checked"):
         setattr(run, field, getattr(counts, field))
@@ -103,24 +118,47 @@ def _escalate_due_nodes(ctx, actor, as_of, batch_size, counts) -> None:
 
 
 def _escalate_batch(ids: list[int], ctx, actor, as_of, counts) -> None:
-    """Evaluate a batch with three queries; only nodes that owe a card get a transaction."""
-    batch = list(
-        Node.objects.filter(pk__in=ids)
-        .order_by("pk")
-        .only("pk", "due_date", "committed_due_date", "completed_at", "next_escalation_at")
-    )
-    counts.nodes_checked += len(batch)
-    facts = node_facts(batch)
-    quiet: list[Node] = []
-    for node in batch:
-        evaluation = ctx.evaluate(facts[node.pk], as_of)
-        if evaluation.due is None:
-            node.next_escalation_at = _schedule(evaluation)
-            quiet.append(node)
-        else:
-            _node_escalate(node.pk, ctx, actor, as_of, counts)
-    # The schedule column is outside the audit history: a bulk write is right here.
-    Node.objects.bulk_update(quiet, ["next_escalation_at"])
+    """Evaluate a batch with a few queries; only nodes that owe a card get their own transaction.
+
+    The batch's rows stay locked from the read of their facts to the write of their
+    schedule: a service that changes a node's facts meanwhile waits, and then clears the
+    schedule, so a schedule worked out from old facts never overwrites its clearing.
+    """
+    owing: list[int] = []
+    with transaction.atomic():
+        batch = list(
+            Node.objects.filter(pk__in=ids)
+            .order_by("pk")
+            .select_for_update(of=("self",))
+            .only("pk", "due_date", "committed_due_date", "completed_at", "next_escalation_at")
+        )
+        counts.nodes_checked += len(batch)
+        facts = node_facts(batch)
+        quiet: list[Node] = []
+        for node in batch:
+            try:
+                evaluation = ctx.evaluate(facts[node.pk], as_of)
+            except Exception:
+                counts.fail(f"node {node.pk}")
+                continue
+            if evaluation.due is None:
+                node.next_escalation_at = _schedule(evaluation)
+                quiet.append(node)
+            else:
+                owing.append(node.pk)
+        # The schedule column is outside the audit history: a bulk write is right here.
+        Node.objects.bulk_update(quiet, ["next_escalation_at"])
+    for node_id in owing:
+        issued = SweepCounts()
+        try:
+            _node_escalate(node_id, ctx, actor, as_of, issued)
+        except Exception:
+            counts.fail(f"node {node_id}")
+        else:  # counted only once committed
+            counts.yellow += issued.yellow
+            counts.red += issued.red
+            counts.items += issued.items
+            counts.notifications += issued.notifications
 
 
 def _schedule(evaluation: rules.Evaluation) -> dt.datetime | None:
@@ -133,7 +171,9 @@ def _schedule(evaluation: rules.Evaluation) -> dt.datetime | None:
 def _node_escalate(node_id: int, ctx, actor: User, as_of, counts: SweepCounts) -> None:
     """Issue what the rules owe one node, all or nothing, under the node's row lock."""
     with transaction.atomic():
-        node = Node.objects.select_for_update().select_related("project").get(pk=node_id)
+        node = (
+            Node.objects.select_for_update(of=("self",)).select_related("project").get(pk=node_id)
+        )
         for _round in range(2):  # at most a yellow and then a red
             facts = node_facts([node])[node.pk]
             evaluation = ctx.evaluate(facts, as_of)

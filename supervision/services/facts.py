@@ -68,14 +68,22 @@ def node_facts(nodes: Iterable[Node]) -> dict[int, rules.NodeFacts]:
     nodes = list(nodes)
     ids = [n.pk for n in nodes]
     cards: dict[int, dict[str, rules.CardFact]] = defaultdict(dict)
-    for node_id, kind, issued_at, revoked_at in Card.objects.filter(node_id__in=ids).values_list(
-        "node_id", "kind", "issued_at", "revoked_at"
+    revoked: dict[int, set[tuple[str, dt.date]]] = defaultdict(set)
+    for node_id, kind, deadline, issued_at, revoked_at in (
+        Card.objects.filter(node_id__in=ids)
+        .order_by()
+        .values_list("node_id", "kind", "deadline", "issued_at", "revoked_at")
     ):
-        cards[node_id][kind] = rules.CardFact(kind, issued_at, revoked_at is not None)
+        if revoked_at is None:
+            cards[node_id][kind] = rules.CardFact(kind, issued_at)
+        else:
+            revoked[node_id].add((kind, deadline))
     recs: dict[int, list[rules.RecommitmentFact]] = defaultdict(list)
-    for node_id, submitted_at, status, decided_at in Recommitment.objects.filter(
-        node_id__in=ids
-    ).values_list("node_id", "submitted_at", "status", "decided_at"):
+    for node_id, submitted_at, status, decided_at in (
+        Recommitment.objects.filter(node_id__in=ids)
+        .order_by()
+        .values_list("node_id", "submitted_at", "status", "decided_at")
+    ):
         recs[node_id].append(rules.RecommitmentFact(submitted_at, status, decided_at))
     return {
         n.pk: rules.NodeFacts(
@@ -85,6 +93,7 @@ def node_facts(nodes: Iterable[Node]) -> dict[int, rules.NodeFacts]:
             yellow=cards[n.pk].get(rules.YELLOW),
             red=cards[n.pk].get(rules.RED),
             recommitments=tuple(recs[n.pk]),
+            revoked=frozenset(revoked[n.pk]),
         )
         for n in nodes
     }

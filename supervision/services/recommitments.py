@@ -13,6 +13,7 @@ from nodetrack.errors import Conflict
 from organization.models import User
 from organization.selectors import recommitment_approvers, user_scope
 from projects.models import Node
+from projects.validators import plan_date_error
 
 from .. import rules
 from ..choices import NodeEventKind, NotificationKind, RecommitmentStatus
@@ -47,6 +48,8 @@ def recommitment_submit(
     now = clock.now()
     if new_due_date is None or new_due_date <= clock.local_date(now):
         raise ValidationError({"new_due_date": [_("重新承诺完成时间须晚于今天。")]})
+    if out_of_range := plan_date_error(new_due_date):
+        raise ValidationError({"new_due_date": [out_of_range]})
     if node.completed_at is not None:
         raise Conflict(_("节点已办结，无需重新承诺。"), "node_completed")
     cards = {c.kind: c for c in Card.objects.filter(node=node)}
