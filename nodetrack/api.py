@@ -32,6 +32,7 @@ from organization.tokens import api_token_authenticate
 NON_FIELD = "__all__"
 PAGE_DEFAULT = 50
 PAGE_MAX = 500
+OFFSET_MAX = 10_000_000  # past any real list; a larger one would overflow the database
 
 
 class BearerToken(HttpBearer):
@@ -61,7 +62,20 @@ class JSONObjectParser(Parser):
         data = super().parse_body(request)
         if not isinstance(data, dict):
             raise TypeError("the request body is not a JSON object")
+        if _has_nul(data):
+            # PostgreSQL cannot store NUL in text: refuse it as invalid input, not a 500.
+            raise TypeError("the request body contains a NUL character")
         return data
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class NodeTrackAPI(NinjaAPI):
@@ -121,7 +135,7 @@ def decimal2(value: Decimal | int | None) -> str:
 
 class ListParams(Schema):
     limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX, description="每页条数（1–500）")
-    offset: int = Field(0, ge=0, description="跳过的条数")
+    offset: int = Field(0, ge=0, le=OFFSET_MAX, description="跳过的条数")
 
 
 def page_of(item: type[Schema]) -> type[Schema]:

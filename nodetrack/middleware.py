@@ -1,8 +1,10 @@
 """Request-wide behaviour shared by every page."""
 
 from django.conf import settings
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
 
 class LanguageMiddleware:
@@ -26,3 +28,21 @@ class LanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class RejectNulMiddleware:
+    """A NUL character in the path or the query string is refused with 400 before any view:
+    PostgreSQL cannot store or compare it, and no real request carries one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in v for v in values)
+            for key, values in request.GET.lists()
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": _("请求中含有非法字符。")}, status=400)
+            return HttpResponseBadRequest(_("请求中含有非法字符。"))
+        return self.get_response(request)

@@ -22,7 +22,11 @@ NOTE_MAX = 2000
 
 def _locked_node_of_staff(node: Node, actor: User) -> Node:
     """The node under a row lock, after checking (again, inside the transaction) that the actor works for its unit."""
-    node = Node.objects.select_for_update().select_related("project", "unit").get(pk=node.pk)
+    node = (
+        Node.objects.select_for_update(of=("self",))
+        .select_related("project", "unit")
+        .get(pk=node.pk)
+    )
     if node.unit_id not in user_scope(user=actor).staff_unit_ids:
         raise PermissionDenied(_("只有责任单位的经办人可以填报该节点。"))
     return node
@@ -71,9 +75,8 @@ def node_progress_report(
 @transaction.atomic
 def node_complete(*, node: Node, actor: User, note: str = "", files=()) -> Node:
     """Unit staff mark a node done now (办结); an open supervision item becomes ready to close."""
-    from supervision.choices import ItemStatus, NodeEventKind
-    from supervision.models import SupervisionItem
-    from supervision.services import node_event_record, nodes_refresh_escalation
+    from supervision.choices import NodeEventKind
+    from supervision.services import node_completion_follow_up, node_event_record
 
     node = _locked_node_of_staff(node, actor)
     note = _clean_note(note)
@@ -92,12 +95,7 @@ def node_complete(*, node: Node, actor: User, note: str = "", files=()) -> Node:
         node=node, kind=NodeEventKind.COMPLETED, actor=actor, at=now, message=_("节点办结"),
         report=report.pk,
     )
-    for item in SupervisionItem.objects.filter(
-        node=node, status=ItemStatus.OPEN, ready_to_close_at__isnull=True
-    ):
-        item.ready_to_close_at = now
-        audited_save(item, actor=actor, reason=_("节点已办结，可销号"))
-    nodes_refresh_escalation(node_ids=[node.pk])
+    node_completion_follow_up(node=node, actor=actor, at=now)
     return node
 
 

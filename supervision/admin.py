@@ -1,8 +1,8 @@
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from nodetrack.admin import HistoryAdmin, ReadOnlyAdminMixin
+from organization.selectors import user_scope
 
 from .models import (
     CalendarDay,
@@ -29,14 +29,24 @@ class CalendarDayAdmin(HistoryAdmin):
     search_fields = ["name"]
     date_hierarchy = "date"
 
+    def _keeps_calendar(self, request) -> bool:
+        scope = user_scope(user=request.user)
+        return request.user.is_superuser or scope.is_supervisor
+
+    def has_add_permission(self, request):
+        return self._keeps_calendar(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._keeps_calendar(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._keeps_calendar(request) and super().has_delete_permission(request, obj)
+
     def save_model(self, request, obj, form, change):
-        try:
-            calendar_day_save(
-                actor=request.user, date=obj.date, is_workday=obj.is_workday, name=obj.name,
-                instance=obj,
-            )
-        except (PermissionDenied, ValidationError) as exc:
-            self.message_user(request, str(exc), messages.ERROR)
+        calendar_day_save(
+            actor=request.user, date=obj.date, is_workday=obj.is_workday, name=obj.name,
+            instance=obj,
+        )
 
     def delete_model(self, request, obj):
         calendar_day_delete(actor=request.user, day=obj)
@@ -97,6 +107,7 @@ class InspectionRecordAdmin(ReadOnlyAdmin):
     list_display = ["item", "mode", "inspected_on", "author", "created_at"]
     list_filter = ["mode"]
     search_fields = ["text", "item__node__project__code"]
+    list_select_related = ["item__node__project", "author"]
     inlines = [InspectionAttachmentInline]
 
 
@@ -105,6 +116,7 @@ class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["recipient", "kind", "title", "created_at", "read_at", "emailed_at"]
     list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter)]
     search_fields = ["title", "recipient__username", "recipient__full_name", "event_key"]
+    list_select_related = ["recipient"]
 
 
 @admin.register(NodeEvent)

@@ -78,3 +78,35 @@ def test_entering_a_holiday_in_the_admin_makes_the_sweep_look_again(root_client)
     assert Node.objects.get().next_escalation_at is None
     sweep_run(as_of=dt.datetime(2026, 11, 30, 10, tzinfo=SH))
     assert Node.objects.get().next_escalation_at == dt.datetime(2026, 12, 4, tzinfo=SH)
+
+
+def test_only_the_supervision_office_keeps_the_calendar_in_the_admin(client):
+    # given: an admin user who is not in the supervision office
+    clerk = make_user("staff", UnitFactory(), username="clerk")
+    clerk.is_staff = True
+    clerk.save()
+    from django.contrib.auth.models import Permission
+
+    clerk.user_permissions.set(Permission.objects.filter(codename__endswith="calendarday"))
+    client.force_login(clerk)
+    # when
+    response = client.post(reverse("admin:supervision_calendarday_add"), {"date": "2026-12-01", "is_workday": ""})
+    # then
+    assert response.status_code == 403
+    assert CalendarDay.objects.count() == 0
+
+
+def test_reminder_days_must_be_a_list_of_day_counts(root_client):
+    url = reverse("admin:scoring_ruleversion_add")
+    base = {
+        "effective_from": "2099-01-01", "yellow_points": "1", "red_points": "2",
+        "base_score": "100", "grace_workdays": "3", "note": "",
+    }
+    for bad in ('["3天"]', "3", '{"a": 1}', "[0]", "[3, 3]"):
+        response = root_client.post(url, {**base, "reminder_days": bad})
+        assert response.status_code == 200, bad  # the form again, with its error
+    ok = root_client.post(url, {**base, "reminder_days": "[5, 2]"})
+    assert ok.status_code == 302
+    from scoring.models import RuleVersion
+
+    assert RuleVersion.objects.get(effective_from=dt.date(2099, 1, 1)).reminder_days == [5, 2]

@@ -345,3 +345,12 @@ def test_a_date_out_of_this_century_is_refused(yellow_node, people):
         submit(yellow_node, people["staff"], new_due_date=dt.date(9999, 12, 31))
     assert exc.value.message_dict == {"new_due_date": ["日期须在 2000-01-01 至 2099-12-31 之间。"]}
     assert snapshot() == before
+
+
+def test_completion_lapses_a_pending_recommitment(yellow_node, people):
+    rec = submit(yellow_node, people["staff"])
+    node_complete(node=yellow_node, actor=people["staff"], note="已办结")
+    rec.refresh_from_db()
+    assert (rec.status, rec.decided_at) == ("lapsed", NOW)
+    with pytest.raises(Conflict):
+        recommitment_decide(recommitment=rec, actor=people["leader"], approve=True, comment="")

@@ -382,7 +382,7 @@ class _Plan:
 def _record_events(node: Node, *, old_due: dt.date | None, completing: bool, actor: User) -> None:
     """The node's timeline: a due date moved by the ledger, a completion taken from it."""
     from supervision.choices import NodeEventKind
-    from supervision.services import node_event_record
+    from supervision.services import node_completion_follow_up, node_event_record
 
     now = clock.now()
     if old_due is not None and old_due != node.due_date:
@@ -403,6 +403,7 @@ def _record_events(node: Node, *, old_due: dt.date | None, completing: bool, act
             % {"date": clock.local_date(node.completed_at).isoformat()},
             completed_at=node.completed_at.isoformat(),
         )
+        node_completion_follow_up(node=node, actor=actor, at=now)
 
 
 def _assign(instance: models.Model, **values) -> bool:

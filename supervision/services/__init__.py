@@ -2,6 +2,7 @@
 
 from .calendar_days import calendar_day_delete, calendar_day_save
 from .cards import card_revoke
+from .completion import node_completion_follow_up
 from .escalation import nodes_refresh_escalation, sweep_run
 from .items import (
     supervision_item_add_inspection,
@@ -21,6 +22,7 @@ __all__ = [
     "calendar_day_delete",
     "calendar_day_save",
     "card_revoke",
+    "node_completion_follow_up",
     "node_event_record",
     "nodes_refresh_escalation",
     "notification_mark_read",

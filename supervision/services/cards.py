@@ -31,7 +31,11 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
         raise ValidationError({"reason": [_("请填写撤销理由。")]})
     if len(reason) > 2000:
         raise ValidationError({"reason": [_("撤销理由不能超过2000字。")]})
-    card = Card.objects.select_for_update().select_related("node", "unit").get(pk=card.pk)
+    card = (
+        Card.objects.select_for_update(of=("self",))
+        .select_related("node", "unit")
+        .get(pk=card.pk)
+    )
     if card.is_revoked:
         raise Conflict(_("该亮牌已被撤销。"), "already_revoked")
     if (

@@ -24,7 +24,11 @@ def _require_supervisor(actor: User) -> None:
 
 
 def _open_item(item: SupervisionItem) -> SupervisionItem:
-    item = SupervisionItem.objects.select_for_update().select_related("node").get(pk=item.pk)
+    item = (
+        SupervisionItem.objects.select_for_update(of=("self",))
+        .select_related("node")
+        .get(pk=item.pk)
+    )
     if item.status != ItemStatus.OPEN:
         raise Conflict(_("该督办事项已销号。"), "item_closed")
     return item

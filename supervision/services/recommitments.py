@@ -41,7 +41,11 @@ def recommitment_submit(
     *, node: Node, actor: User, reason: str, new_due_date: dt.date
 ) -> Recommitment:
     """Unit staff explain why a yellow-carded node is late and re-commit a completion date."""
-    node = Node.objects.select_for_update().select_related("project", "unit").get(pk=node.pk)
+    node = (
+        Node.objects.select_for_update(of=("self",))
+        .select_related("project", "unit")
+        .get(pk=node.pk)
+    )
     if node.unit_id not in user_scope(user=actor).staff_unit_ids:
         raise PermissionDenied(_("只有责任单位的经办人可以提交重新承诺。"))
     reason = _clean_reason(reason)
@@ -99,7 +103,7 @@ def recommitment_decide(
 ) -> Recommitment:
     """A leader in charge of the unit, or a principal leader, approves or rejects; final."""
     rec = (
-        Recommitment.objects.select_for_update()
+        Recommitment.objects.select_for_update(of=("self",))
         .select_related("node", "node__project", "node__unit", "submitted_by")
         .get(pk=recommitment.pk)
     )
@@ -123,7 +127,7 @@ def recommitment_decide(
     rec.comment = comment
     audited_save(rec, actor=actor, reason=rec.get_status_display())
     if approve:
-        node = Node.objects.select_for_update().get(pk=node.pk)
+        node = Node.objects.select_for_update(of=("self",)).get(pk=node.pk)
         old = node.committed_due_date
         node.committed_due_date = rec.new_due_date
         audited_save(node, actor=actor, reason=_("批准重新承诺"), update_fields=["committed_due_date", "updated_at"])

@@ -1,0 +1,33 @@
+"""What follows when a node is done, whichever way its completion is recorded."""
+
+import datetime as dt
+
+from django.utils.translation import gettext as _
+
+from nodetrack.audit import audited_save
+from organization.models import User
+from projects.models import Node
+
+from ..choices import ItemStatus, NodeEventKind, RecommitmentStatus
+from ..models import Recommitment, SupervisionItem
+from .escalation import nodes_refresh_escalation
+from .records import node_event_record
+
+
+def node_completion_follow_up(*, node: Node, actor: User, at: dt.datetime) -> None:
+    """An open supervision item becomes ready to close; a pending recommitment lapses."""
+    for item in SupervisionItem.objects.filter(
+        node=node, status=ItemStatus.OPEN, ready_to_close_at__isnull=True
+    ):
+        item.ready_to_close_at = at
+        audited_save(item, actor=actor, reason=_("节点已办结，可销号"))
+    for rec in Recommitment.objects.filter(node=node, status=RecommitmentStatus.PENDING):
+        rec.status = RecommitmentStatus.LAPSED
+        rec.decided_at = at
+        rec.comment = _("节点已办结，重新承诺无需审批")
+        audited_save(rec, actor=actor, reason=rec.comment)
+        node_event_record(
+            node=node, kind=NodeEventKind.RECOMMITMENT_LAPSED, actor=actor, at=at,
+            message=rec.comment, recommitment=rec.pk,
+        )
+    nodes_refresh_escalation(node_ids=[node.pk])
