@@ -1,7 +1,7 @@
 """Benchmark: the sweep's cost against the number of nodes and of new breaches.
 
     .venv/bin/python tests/bench_sweep.py            # a throwaway SQLite file
-    DATABASE_URL=postgres://… .venv/bin/python tests/bench_sweep.py   # an EMPTY database
+    bash tests/with_postgres.sh .venv/bin/python tests/bench_sweep.py   # a throwaway PostgreSQL
 
 Prints, for each size, the wall time and query count of a pass with no new breach and of
 a pass with 100 new breaches, and the ratios to the smallest size.

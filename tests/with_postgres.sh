@@ -42,5 +42,6 @@ trap stop EXIT
   -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$tmp -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
   start >/dev/null
 
+"$bindir/createdb" -h 127.0.0.1 -p "$port" -U postgres nodetrack
 export DATABASE_URL="postgres://postgres@127.0.0.1:$port/nodetrack"
 "$@"
