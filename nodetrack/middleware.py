@@ -39,8 +39,7 @@ class RejectNulMiddleware:
 
     def __call__(self, request):
         if "\x00" in request.path or any(
-            "\x00" in key or any("\x00" in v for v in values)
-            for key, values in request.GET.lists()
+            "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
         ):
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": _("请求中含有非法字符。")}, status=400)

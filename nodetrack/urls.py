@@ -18,7 +18,8 @@ urlpatterns = [
     path("", project_views.home, name="home"),
     path("notifications/", supervision_views.notification_list, name="notifications"),
     path(
-        "notifications/read-all/", supervision_views.notification_read_all,
+        "notifications/read-all/",
+        supervision_views.notification_read_all,
         name="notifications-read-all",
     ),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

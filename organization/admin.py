@@ -36,8 +36,13 @@ class UserAdmin(HistoryAdmin, DjangoUserAdmin):
             {
                 "classes": ("wide",),
                 "fields": (
-                    "username", "full_name", "phone", "email",
-                    "usable_password", "password1", "password2",
+                    "username",
+                    "full_name",
+                    "phone",
+                    "email",
+                    "usable_password",
+                    "password1",
+                    "password2",
                 ),
             },
         ),
@@ -98,8 +103,12 @@ class CoverageAdmin(HistoryAdmin):
     list_display = ("leader", "target", "locality", "enterprise", "project")
     list_filter = ("target", "locality", "leader")
     search_fields = (
-        "leader__username", "leader__full_name", "locality__name", "enterprise__name",
-        "project__code", "project__name",
+        "leader__username",
+        "leader__full_name",
+        "locality__name",
+        "enterprise__name",
+        "project__code",
+        "project__name",
     )
     autocomplete_fields = ("leader", "locality", "enterprise", "project")
     list_select_related = ("leader", "locality", "enterprise", "project")

@@ -12,7 +12,9 @@ from simple_history.models import HistoricalRecords
 from .choices import CoverageTarget, Role, UnitKind
 
 
-def choices_check(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
+def choices_check(
+    field: str, choices: type[models.TextChoices], name: str
+) -> models.CheckConstraint:
     """A CheckConstraint that holds a choices field to its values (choices alone constrain nothing)."""
     return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
 
@@ -122,16 +124,28 @@ class Coverage(models.Model):
     )
     target = models.CharField(_("包保对象"), max_length=20, choices=CoverageTarget.choices)
     locality = models.ForeignKey(
-        Unit, on_delete=models.CASCADE, null=True, blank=True, related_name="coverages",
+        Unit,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="coverages",
         verbose_name=_("乡镇(园区)"),
     )
     enterprise = models.ForeignKey(
-        "projects.Enterprise", on_delete=models.CASCADE, null=True, blank=True,
-        related_name="coverages", verbose_name=_("企业"),
+        "projects.Enterprise",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="coverages",
+        verbose_name=_("企业"),
     )
     project = models.ForeignKey(
-        "projects.Project", on_delete=models.CASCADE, null=True, blank=True,
-        related_name="coverages", verbose_name=_("项目"),
+        "projects.Project",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="coverages",
+        verbose_name=_("项目"),
     )
     history = HistoricalRecords()
 
@@ -142,25 +156,40 @@ class Coverage(models.Model):
             choices_check("target", CoverageTarget, "organization_coverage_target_valid"),
             models.CheckConstraint(
                 condition=(
-                    Q(target=CoverageTarget.LOCALITY, locality__isnull=False,
-                      enterprise__isnull=True, project__isnull=True)
-                    | Q(target=CoverageTarget.ENTERPRISE, locality__isnull=True,
-                        enterprise__isnull=False, project__isnull=True)
-                    | Q(target=CoverageTarget.PROJECT, locality__isnull=True,
-                        enterprise__isnull=True, project__isnull=False)
+                    Q(
+                        target=CoverageTarget.LOCALITY,
+                        locality__isnull=False,
+                        enterprise__isnull=True,
+                        project__isnull=True,
+                    )
+                    | Q(
+                        target=CoverageTarget.ENTERPRISE,
+                        locality__isnull=True,
+                        enterprise__isnull=False,
+                        project__isnull=True,
+                    )
+                    | Q(
+                        target=CoverageTarget.PROJECT,
+                        locality__isnull=True,
+                        enterprise__isnull=True,
+                        project__isnull=False,
+                    )
                 ),
                 name="organization_coverage_one_target",
             ),
             models.UniqueConstraint(
-                fields=["leader", "locality"], condition=Q(locality__isnull=False),
+                fields=["leader", "locality"],
+                condition=Q(locality__isnull=False),
                 name="organization_coverage_unique_locality",
             ),
             models.UniqueConstraint(
-                fields=["leader", "enterprise"], condition=Q(enterprise__isnull=False),
+                fields=["leader", "enterprise"],
+                condition=Q(enterprise__isnull=False),
                 name="organization_coverage_unique_enterprise",
             ),
             models.UniqueConstraint(
-                fields=["leader", "project"], condition=Q(project__isnull=False),
+                fields=["leader", "project"],
+                condition=Q(project__isnull=False),
                 name="organization_coverage_unique_project",
             ),
         ]

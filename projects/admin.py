@@ -24,9 +24,9 @@ from .models import (
     Node,
     NodeTemplate,
     NodeTemplateStep,
-    Project,
     ProgressAttachment,
     ProgressReport,
+    Project,
 )
 from .services import node_template_apply
 
@@ -60,7 +60,13 @@ class DisposalLineInline(admin.TabularInline):
 class NodeInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Node
     fields = (
-        "seq", "name", "unit", "owner", "due_date", "committed_due_date", "progress",
+        "seq",
+        "name",
+        "unit",
+        "owner",
+        "due_date",
+        "committed_due_date",
+        "progress",
         "completed_at",
     )
     readonly_fields = fields
@@ -85,7 +91,14 @@ class DisposalMethodFilter(admin.SimpleListFilter):
 @admin.register(Project)
 class ProjectAdmin(HistoryAdmin):
     list_display = (
-        "code", "name", "locality", "enterprise", "leader", "status", "area", "node_progress",
+        "code",
+        "name",
+        "locality",
+        "enterprise",
+        "leader",
+        "status",
+        "area",
+        "node_progress",
     )
     list_filter = ("status", DisposalMethodFilter, "locality", "leader")
     search_fields = ("code", "name", "enterprise__name", "enterprise__credit_code")
@@ -102,25 +115,39 @@ class ProjectAdmin(HistoryAdmin):
             try:
                 with transaction.atomic():
                     made = sum(
-                        len(node_template_apply(
-                            project=project, template=form.cleaned_data["template"],
-                            start_date=form.cleaned_data["start_date"], actor=request.user,
-                        ))
+                        len(
+                            node_template_apply(
+                                project=project,
+                                template=form.cleaned_data["template"],
+                                start_date=form.cleaned_data["start_date"],
+                                actor=request.user,
+                            )
+                        )
                         for project in queryset
                     )
             except (ValidationError, PermissionDenied) as exc:
-                self.message_user(request, "；".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+                self.message_user(
+                    request, "；".join(getattr(exc, "messages", [str(exc)])), messages.ERROR
+                )
                 return None
             self.message_user(
-                request, _("已为 %(p)s 个项目生成 %(n)s 个节点。") % {"p": queryset.count(), "n": made},
+                request,
+                _("已为 %(p)s 个项目生成 %(n)s 个节点。") % {"p": queryset.count(), "n": made},
                 messages.SUCCESS,
             )
             return None
-        return TemplateResponse(request, "admin/projects/project/apply_template.html", {
-            **self.admin_site.each_context(request),
-            "title": _("按模板生成节点"), "form": form, "projects": queryset,
-            "opts": self.model._meta, "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        })
+        return TemplateResponse(
+            request,
+            "admin/projects/project/apply_template.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("按模板生成节点"),
+                "form": form,
+                "projects": queryset,
+                "opts": self.model._meta,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
     def get_queryset(self, request):
         return (
@@ -171,8 +198,15 @@ class CompletionFilter(admin.SimpleListFilter):
 @admin.register(Node)
 class NodeAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_display = (
-        "project_code", "seq", "name", "unit", "owner", "due_date", "committed_due_date",
-        "progress", "completed_at",
+        "project_code",
+        "seq",
+        "name",
+        "unit",
+        "owner",
+        "due_date",
+        "committed_due_date",
+        "progress",
+        "completed_at",
     )
     list_filter = (CompletionFilter, "unit", "project__locality", "unit__kind")
     search_fields = ("project__code", "project__name", "name", "owner")
@@ -220,7 +254,11 @@ class ProgressReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("node", "percent", "is_completion", "author", "created_at")
     list_filter = ("is_completion", "node__unit", "node__project__locality")
     search_fields = (
-        "node__project__code", "node__project__name", "node__name", "note", "author__username",
+        "node__project__code",
+        "node__project__name",
+        "node__name",
+        "note",
+        "author__username",
         "author__full_name",
     )
     fields = ("node", "percent", "is_completion", "note", "author", "created_at")

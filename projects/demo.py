@@ -28,8 +28,8 @@ from .models import (
     Node,
     NodeTemplate,
     NodeTemplateStep,
-    Project,
     ProgressReport,
+    Project,
 )
 from .validators import USCC_ALPHABET, uscc_check_digit
 
@@ -75,7 +75,8 @@ COUNTY_LEADERS = {
     "leader_wang": ("王立新", ("zrj", "czj", "tcz", "shangpai", "taohua", "thgy", "yandian")),
     "leader_li": ("李国华", ("jxj", "scj", "fgw", "swj", "jkq", "sanhe", "zipeng", "fengle")),
     "leader_zhang": (
-        "张建平", ("zjj", "sthj", "xingang", "huagang", "guanting", "shannan", "mingchuan")
+        "张建平",
+        ("zjj", "sthj", "xingang", "huagang", "guanting", "shannan", "mingchuan"),
     ),
 }
 
@@ -142,7 +143,10 @@ GRAFTING_WITH_TAKEBACK = (
 TEMPLATES = {
     "收储收回标准流程": ("低效用地收储收回：从摸底调查到挂牌出让。", TAKEBACK_STEPS),
     "嫁接盘活标准流程": ("闲置厂房嫁接盘活：引进新企业、签约、开工。", GRAFTING_STEPS),
-    "自主提升标准流程": ("企业增资技改自主提升：评价、备案、审批、开工、验收。", SELF_UPGRADE_STEPS),
+    "自主提升标准流程": (
+        "企业增资技改自主提升：评价、备案、审批、开工、验收。",
+        SELF_UPGRADE_STEPS,
+    ),
 }
 
 
@@ -175,25 +179,55 @@ T9, T8, T6 = TAKEBACK_STEPS, TAKEBACK_STEPS[:8], TAKEBACK_SHORT
 # In code order: FXDX-001 … FXDX-039. The areas add up to the published table exactly.
 CASES = (
     Case("thgy", "合肥宏远机械制造有限公司", "宏远机械", _tb("86.45"), T9, 5, 12, 40),
-    Case("thgy", "安徽瑞丰新材料科技有限公司", "瑞丰新材料", _tb("52.30"), T8, 4, -9, 60, late=True),
+    Case(
+        "thgy", "安徽瑞丰新材料科技有限公司", "瑞丰新材料", _tb("52.30"), T8, 4, -9, 60, late=True
+    ),
     Case("thgy", "合肥金泰塑胶制品有限公司", "金泰塑胶", _tb("38.76"), T6, 6, -20),
     Case("thgy", "安徽华联包装科技有限公司", "华联包装", _tb("61.20"), T9, 2, 2, 80),
     Case(
-        "thgy", "合肥众鑫电子科技有限公司", "众鑫电子",
-        ((GRAFTING, "128.50"), (SELF_UPGRADE, "62.45")), GRAFTING_WITH_UPGRADE, 5, 18, 30,
+        "thgy",
+        "合肥众鑫电子科技有限公司",
+        "众鑫电子",
+        ((GRAFTING, "128.50"), (SELF_UPGRADE, "62.45")),
+        GRAFTING_WITH_UPGRADE,
+        5,
+        18,
+        30,
     ),
     Case("thgy", "安徽恒达新型建材有限公司", "恒达建材", _tb("24.88"), T8, 3, -3, 50),
-    Case("thgy", "合肥奥科精密铸造有限公司", "奥科铸造", ((SELF_UPGRADE, "108.76"),),
-         SELF_UPGRADE_STEPS, 4, 25, 20),
+    Case(
+        "thgy",
+        "合肥奥科精密铸造有限公司",
+        "奥科铸造",
+        ((SELF_UPGRADE, "108.76"),),
+        SELF_UPGRADE_STEPS,
+        4,
+        25,
+        20,
+    ),
     Case("jkq", "合肥天宇汽车零部件有限公司", "天宇汽配", _tb("45.10"), T9, 6, 1, 85),
     Case("jkq", "安徽中晟环保设备有限公司", "中晟环保", _tb("73.62"), T9, 3, -12, 35, late=True),
     Case("jkq", "合肥德润食品有限公司", "德润食品", _tb("31.05"), T6, 3, 9, 45),
     Case(
-        "jkq", "安徽佳和纺织有限公司", "佳和纺织",
-        ((GRAFTING, "96.30"), (TAKEBACK, "41.66")), GRAFTING_WITH_TAKEBACK, 4, -5, 70,
+        "jkq",
+        "安徽佳和纺织有限公司",
+        "佳和纺织",
+        ((GRAFTING, "96.30"), (TAKEBACK, "41.66")),
+        GRAFTING_WITH_TAKEBACK,
+        4,
+        -5,
+        70,
     ),
-    Case("jkq", "合肥星辰光电科技有限公司", "星辰光电", ((SELF_UPGRADE, "131.27"),),
-         SELF_UPGRADE_STEPS, 5, 3, 75),
+    Case(
+        "jkq",
+        "合肥星辰光电科技有限公司",
+        "星辰光电",
+        ((SELF_UPGRADE, "131.27"),),
+        SELF_UPGRADE_STEPS,
+        5,
+        3,
+        75,
+    ),
     Case("jkq", "安徽鼎丰钢结构工程有限公司", "鼎丰钢构", _tb("58.40"), T8, 5, 20, 25),
     Case("shangpai", "合肥上派宏达印务有限公司", "宏达印务", _tb("19.96"), T6, 4, 0, 90),
     Case("shangpai", "合肥派河家具制造有限公司", "派河家具", _tb("42.33"), T9, 4, -2, 55),
@@ -201,14 +235,30 @@ CASES = (
     Case("shangpai", "合肥绿源生物科技有限公司", "绿源生物", _tb("35.27"), T8, 2, 14, 30),
     Case("taohua", "合肥桃花新型墙材有限公司", "桃花墙材", _tb("28.14"), T6, 2, -15, 40),
     Case("taohua", "合肥永信五金制品有限公司", "永信五金", _tb("54.69"), T9, 6, 5, 60),
-    Case("taohua", "安徽博远智能装备有限公司", "博远智能", ((GRAFTING, "115.20"),),
-         GRAFTING_STEPS, 6, 10, 50),
+    Case(
+        "taohua",
+        "安徽博远智能装备有限公司",
+        "博远智能",
+        ((GRAFTING, "115.20"),),
+        GRAFTING_STEPS,
+        6,
+        10,
+        50,
+    ),
     Case("taohua", "合肥金桥物流有限公司", "金桥物流", _tb("49.02"), T8, 1, 7, 65),
     Case("xingang", "合肥港联仓储有限公司", "港联仓储", _tb("22.50"), T9, 7, -4, 80),
     Case("xingang", "安徽江淮木业有限公司", "江淮木业", _tb("77.35"), T9, 1, 21, 15),
     Case("xingang", "合肥恒通化工有限公司", "恒通化工", _tb("40.18"), T8, 2, -25, 20),
-    Case("xingang", "安徽聚能新能源科技有限公司", "聚能新能源", ((SELF_UPGRADE, "86.91"),),
-         SELF_UPGRADE_STEPS, 3, 2, 70),
+    Case(
+        "xingang",
+        "安徽聚能新能源科技有限公司",
+        "聚能新能源",
+        ((SELF_UPGRADE, "86.91"),),
+        SELF_UPGRADE_STEPS,
+        3,
+        2,
+        70,
+    ),
     Case("sanhe", "合肥三河米业有限公司", "三河米业", _tb("33.91"), T8, 5, 30, 10),
     Case("sanhe", "肥西县古镇酿造有限公司", "古镇酿造", _tb("63.47"), T6, 6, -40),
     Case("zipeng", "合肥紫蓬山茶业有限公司", "紫蓬茶业", _tb("26.73"), T6, 3, 3, 60),
@@ -224,6 +274,7 @@ CASES = (
     Case("fengle", "合肥丰乐化纤有限公司", "丰乐化纤", _tb("34.58"), T9, 3, 6, 70),
     Case("mingchuan", "合肥铭传纸业有限公司", "铭传纸业", _tb("87.01"), T8, 2, 24, 20),
 )
+
 
 def project_code(index: int) -> str:
     return f"FXDX-{index + 1:03d}"
@@ -355,7 +406,8 @@ def _load_accounts(result: DemoResult, units: dict[str, Unit]) -> dict[str, User
         for code in codes:
             if code in LOCALITIES:
                 _, created = Coverage.objects.get_or_create(
-                    leader=users[username], locality=units[code],
+                    leader=users[username],
+                    locality=units[code],
                     defaults={"target": CoverageTarget.LOCALITY},
                 )
                 result.add("包保关系", created)
@@ -370,7 +422,8 @@ def _load_templates(result: DemoResult, units: dict[str, Unit]) -> None:
         result.add("节点模板", created)
         for seq, step in enumerate(steps, start=1):
             _, created = NodeTemplateStep.objects.get_or_create(
-                template=template, seq=seq,
+                template=template,
+                seq=seq,
                 defaults={
                     "name": step.name,
                     "unit_kind": UnitKind.DEPARTMENT if step.unit else UnitKind.TOWNSHIP,
@@ -382,8 +435,12 @@ def _load_templates(result: DemoResult, units: dict[str, Unit]) -> None:
 
 
 def _load_case(
-    result: DemoResult, index: int, case: Case, units: dict[str, Unit],
-    users: dict[str, User], today: dt.date,
+    result: DemoResult,
+    index: int,
+    case: Case,
+    units: dict[str, Unit],
+    users: dict[str, User],
+    today: dt.date,
 ) -> list[int]:
     locality = units[case.locality]
     township_leader = users[f"leader_{case.locality}"]
@@ -418,7 +475,8 @@ def _load_case(
         result.add("处置方式", created)
 
     _, created = Coverage.objects.get_or_create(
-        leader=township_leader, enterprise=enterprise,
+        leader=township_leader,
+        enterprise=enterprise,
         defaults={"target": CoverageTarget.ENTERPRISE},
     )
     result.add("包保关系", created)
@@ -443,7 +501,8 @@ def _load_case(
         elif i == case.current:
             progress = case.progress
         node, created = Node.objects.get_or_create(
-            project=project, seq=i + 1,
+            project=project,
+            seq=i + 1,
             defaults={
                 "name": step.name,
                 "unit": unit,
@@ -463,7 +522,10 @@ def _load_case(
 
 
 def _progress_report(
-    result: DemoResult, node: Node, unit: Unit, completed_at: dt.datetime | None,
+    result: DemoResult,
+    node: Node,
+    unit: Unit,
+    completed_at: dt.datetime | None,
     today: dt.date,
 ) -> None:
     author = User.objects.filter(role_assignments__role=Role.STAFF, role_assignments__unit=unit)[0]
@@ -473,7 +535,10 @@ def _progress_report(
         note = f"{node.name}正在推进，已完成{node.progress}%。"
         when = _at(today - dt.timedelta(days=2 + node.seq % 3), 11, 0)
     report = ProgressReport.objects.create(
-        node=node, percent=node.progress, note=note, author=author,
+        node=node,
+        percent=node.progress,
+        note=note,
+        author=author,
         is_completion=completed_at is not None,
     )
     report.created_at = when

@@ -8,8 +8,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from organization.choices import UnitKind
 from nodetrack.models import Attachment
+from organization.choices import UnitKind
 from organization.models import Unit, choices_check
 
 from .choices import DisposalMethod, ProjectStatus
@@ -21,12 +21,21 @@ class Enterprise(models.Model):
 
     name = models.CharField(_("企业名称"), max_length=200, unique=True)
     credit_code = models.CharField(
-        _("统一社会信用代码"), max_length=18, unique=True, null=True, blank=True,
+        _("统一社会信用代码"),
+        max_length=18,
+        unique=True,
+        null=True,
+        blank=True,
         validators=[validate_uscc],
     )
     locality = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="enterprises",
-        limit_choices_to={"kind__in": UnitKind.locality_kinds()}, verbose_name=_("乡镇(园区)"),
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="enterprises",
+        limit_choices_to={"kind__in": UnitKind.locality_kinds()},
+        verbose_name=_("乡镇(园区)"),
     )
     history = HistoricalRecords()
 
@@ -78,16 +87,27 @@ class Project(models.Model):
     code = models.CharField(_("项目编号"), max_length=50, unique=True)
     name = models.CharField(_("项目名称"), max_length=200)
     locality = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, related_name="projects",
-        limit_choices_to={"kind__in": UnitKind.locality_kinds()}, verbose_name=_("乡镇(园区)"),
+        Unit,
+        on_delete=models.PROTECT,
+        related_name="projects",
+        limit_choices_to={"kind__in": UnitKind.locality_kinds()},
+        verbose_name=_("乡镇(园区)"),
     )
     enterprise = models.ForeignKey(
-        Enterprise, on_delete=models.PROTECT, null=True, blank=True, related_name="projects",
+        Enterprise,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="projects",
         verbose_name=_("企业"),
     )
     leader = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="led_projects", verbose_name=_("包保领导"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="led_projects",
+        verbose_name=_("包保领导"),
     )
     status = models.CharField(
         _("状态"), max_length=20, choices=ProjectStatus.choices, default=ProjectStatus.ACTIVE
@@ -106,7 +126,8 @@ class Project(models.Model):
         constraints = [
             choices_check("status", ProjectStatus, "projects_project_status_valid"),
             models.CheckConstraint(
-                condition=Q(start_date__isnull=True) | Q(end_date__isnull=True)
+                condition=Q(start_date__isnull=True)
+                | Q(end_date__isnull=True)
                 | Q(end_date__gte=models.F("start_date")),
                 name="projects_project_dates_ordered",
             ),
@@ -209,8 +230,10 @@ class Node(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(due_date__range=(PLAN_DATE_MIN, PLAN_DATE_MAX))
-                & (Q(committed_due_date__isnull=True)
-                   | Q(committed_due_date__range=(PLAN_DATE_MIN, PLAN_DATE_MAX))),
+                & (
+                    Q(committed_due_date__isnull=True)
+                    | Q(committed_due_date__range=(PLAN_DATE_MIN, PLAN_DATE_MAX))
+                ),
                 name="projects_node_dates_in_range",
                 violation_error_message=_("日期须在 2000-01-01 至 2099-12-31 之间。"),
             ),
@@ -224,7 +247,8 @@ class Node(models.Model):
                 name="projects_node_open_due",
             ),
             models.Index(
-                fields=["committed_due_date"], condition=Q(completed_at__isnull=True),
+                fields=["committed_due_date"],
+                condition=Q(completed_at__isnull=True),
                 name="projects_node_open_committed",
             ),
         ]
@@ -268,7 +292,11 @@ class NodeTemplateStep(models.Model):
     name = models.CharField(_("节点名称"), max_length=200)
     unit_kind = models.CharField(_("责任单位类别"), max_length=20, choices=UnitKind.choices)
     default_unit = models.ForeignKey(
-        Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("默认责任单位"),
         help_text=_("县直部门的步骤需指定；乡镇(园区)的步骤留空时由项目所在乡镇(园区)负责。"),
     )
@@ -302,7 +330,9 @@ class ProgressReport(models.Model):
     percent = models.PositiveSmallIntegerField(_("进度(%)"))
     note = models.TextField(_("说明"), blank=True)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("填报人"),
     )
     is_completion = models.BooleanField(_("办结"), default=False)
@@ -327,7 +357,9 @@ class ProgressAttachment(Attachment):
     """A file attached to a progress report as evidence."""
 
     report = models.ForeignKey(
-        ProgressReport, on_delete=models.CASCADE, related_name="attachments",
+        ProgressReport,
+        on_delete=models.CASCADE,
+        related_name="attachments",
         verbose_name=_("进度报告"),
     )
     file = models.FileField(_("文件"), upload_to="progress/%Y/%m/")

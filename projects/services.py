@@ -7,9 +7,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from nodetrack import clock
-from nodetrack.i18n import in_record_language
 from nodetrack.audit import audited_save
 from nodetrack.errors import Conflict
+from nodetrack.i18n import in_record_language
 from organization.choices import UnitKind
 from organization.models import User
 from organization.selectors import user_scope
@@ -63,10 +63,16 @@ def node_progress_report(
         ProgressAttachment.objects.create(report=report, file=f, name=f.name[:200])
     if node.progress != percent:
         node.progress = percent
-        audited_save(node, actor=actor, reason=_("填报进度"), update_fields=["progress", "updated_at"])
+        audited_save(
+            node, actor=actor, reason=_("填报进度"), update_fields=["progress", "updated_at"]
+        )
     node_event_record(
-        node=node, kind=NodeEventKind.PROGRESS, actor=actor, at=clock.now(),
-        message=_("填报进度 %(percent)s%%") % {"percent": percent}, report=report.pk,
+        node=node,
+        kind=NodeEventKind.PROGRESS,
+        actor=actor,
+        at=clock.now(),
+        message=_("填报进度 %(percent)s%%") % {"percent": percent},
+        report=report.pk,
     )
     return report
 
@@ -90,9 +96,18 @@ def node_complete(*, node: Node, actor: User, note: str = "", files=()) -> Node:
         ProgressAttachment.objects.create(report=report, file=f, name=f.name[:200])
     node.completed_at = now
     node.progress = 100
-    audited_save(node, actor=actor, reason=_("办结"), update_fields=["completed_at", "progress", "updated_at"])
+    audited_save(
+        node,
+        actor=actor,
+        reason=_("办结"),
+        update_fields=["completed_at", "progress", "updated_at"],
+    )
     node_event_record(
-        node=node, kind=NodeEventKind.COMPLETED, actor=actor, at=now, message=_("节点办结"),
+        node=node,
+        kind=NodeEventKind.COMPLETED,
+        actor=actor,
+        at=now,
+        message=_("节点办结"),
         report=report.pk,
     )
     node_completion_follow_up(node=node, actor=actor, at=now)
@@ -121,10 +136,14 @@ def node_change_due_date(*, node: Node, actor: User, due_date: dt.date, reason: 
     node.full_clean()
     audited_save(node, actor=actor, reason=reason)
     node_event_record(
-        node=node, kind=NodeEventKind.DUE_CHANGED, actor=actor, at=clock.now(),
+        node=node,
+        kind=NodeEventKind.DUE_CHANGED,
+        actor=actor,
+        at=clock.now(),
         message=_("节点时间由 %(old)s 调整为 %(new)s：%(reason)s")
         % {"old": f"{old:%Y-%m-%d}", "new": f"{due_date:%Y-%m-%d}", "reason": reason},
-        old=old.isoformat(), new=due_date.isoformat(),
+        old=old.isoformat(),
+        new=due_date.isoformat(),
     )
     nodes_refresh_escalation(node_ids=[node.pk])
     return node
@@ -149,7 +168,8 @@ def node_template_apply(
     for step in steps:
         if step.default_unit is None and step.unit_kind == UnitKind.DEPARTMENT:
             errors.append(
-                _("步骤“%(step)s”是县直部门的步骤，模板中须指定默认责任单位。") % {"step": step.name}
+                _("步骤“%(step)s”是县直部门的步骤，模板中须指定默认责任单位。")
+                % {"step": step.name}
             )
     if errors:
         raise ValidationError(errors)
@@ -157,7 +177,9 @@ def node_template_apply(
     nodes = []
     for offset, step in enumerate(steps, start=1):
         node = Node(
-            project=project, seq=last + offset, name=step.name,
+            project=project,
+            seq=last + offset,
+            name=step.name,
             unit=step.default_unit or project.locality,
             due_date=start_date + dt.timedelta(days=step.offset_days),
         )

@@ -41,7 +41,8 @@ def plan_date_error(value: dt.date) -> str | None:
     if PLAN_DATE_MIN <= value <= PLAN_DATE_MAX:
         return None
     return _("日期须在 %(min)s 至 %(max)s 之间。") % {
-        "min": f"{PLAN_DATE_MIN:%Y-%m-%d}", "max": f"{PLAN_DATE_MAX:%Y-%m-%d}"
+        "min": f"{PLAN_DATE_MIN:%Y-%m-%d}",
+        "max": f"{PLAN_DATE_MAX:%Y-%m-%d}",
     }
 
 

@@ -14,8 +14,13 @@ class RuleVersionForm(forms.ModelForm):
     class Meta:
         model = RuleVersion
         fields = (
-            "effective_from", "yellow_points", "red_points", "base_score", "grace_workdays",
-            "reminder_days", "note",
+            "effective_from",
+            "yellow_points",
+            "red_points",
+            "base_score",
+            "grace_workdays",
+            "reminder_days",
+            "note",
         )
 
     def clean_effective_from(self):
@@ -49,8 +54,14 @@ class RuleVersionAdmin(HistoryAdmin):
 
     form = RuleVersionForm
     list_display = (
-        "effective_from", "yellow_points", "red_points", "base_score", "grace_workdays",
-        "reminder_days", "note", "created_at",
+        "effective_from",
+        "yellow_points",
+        "red_points",
+        "base_score",
+        "grace_workdays",
+        "reminder_days",
+        "note",
+        "created_at",
     )
     list_filter = (RuleStateFilter,)
     search_fields = ("note",)
@@ -78,7 +89,14 @@ class PointsEntryAdmin(admin.ModelAdmin):
     """The ledger is append-only: entries come from the services, corrections are new entries."""
 
     list_display = (
-        "occurred_at", "unit", "kind", "points", "reason", "card", "rule_version", "created_by",
+        "occurred_at",
+        "unit",
+        "kind",
+        "points",
+        "reason",
+        "card",
+        "rule_version",
+        "created_by",
     )
     list_filter = ("kind", "unit__kind", "unit", "rule_version")
     search_fields = ("unit__name", "reason", "card__node__project__code", "card__node__name")

@@ -14,9 +14,11 @@ from .choices import EntryKind
 
 def validate_reminder_days(value) -> None:
     """Reminder days are a list of distinct whole numbers of days, 1 to 60 ([] for none)."""
-    if not isinstance(value, list) or any(
-        isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= 60 for d in value
-    ) or len(set(value)) != len(value):
+    if (
+        not isinstance(value, list)
+        or any(isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= 60 for d in value)
+        or len(set(value)) != len(value)
+    ):
         raise ValidationError(
             _("到期提醒须为1到60之间互不相同的整数天数列表，例如 [3, 1]；不提醒填 []。"),
             code="reminder_days",
@@ -53,7 +55,9 @@ class RuleVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.effective_from:%Y-%m-%d} 起：黄牌{self.yellow_points}分 红牌{self.red_points}分"
+        return (
+            f"{self.effective_from:%Y-%m-%d} 起：黄牌{self.yellow_points}分 红牌{self.red_points}分"
+        )
 
 
 class PointsEntry(models.Model):
@@ -66,18 +70,30 @@ class PointsEntry(models.Model):
     points = models.DecimalField(_("分值"), max_digits=7, decimal_places=2)
     reason = models.CharField(_("事由"), max_length=500)
     card = models.ForeignKey(
-        "supervision.Card", on_delete=models.PROTECT, null=True, blank=True,
-        related_name="points_entries", verbose_name=_("来源牌"),
+        "supervision.Card",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="points_entries",
+        verbose_name=_("来源牌"),
     )
     rule_version = models.ForeignKey(
-        RuleVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        RuleVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("规则版本"),
     )
     occurred_at = models.DateTimeField(_("计分时间"), db_index=True)
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("记录人"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("记录人"),
     )
 
     class Meta:
@@ -87,7 +103,8 @@ class PointsEntry(models.Model):
         constraints = [
             choices_check("kind", EntryKind, "scoring_pointsentry_kind_valid"),
             models.UniqueConstraint(
-                fields=["card", "kind"], condition=Q(card__isnull=False),
+                fields=["card", "kind"],
+                condition=Q(card__isnull=False),
                 name="scoring_pointsentry_once_per_card",
             ),
             models.CheckConstraint(

@@ -42,7 +42,9 @@ class UnitScore:
     rank: int
 
 
-def rank_scores(rows: Iterable[tuple[int, str, str, Decimal, Decimal]], group_of) -> list[UnitScore]:
+def rank_scores(
+    rows: Iterable[tuple[int, str, str, Decimal, Decimal]], group_of
+) -> list[UnitScore]:
     """Scores = base + points; ranked within each group (1, 2, 2, 4: ties share a rank)."""
     scored = [(uid, name, kind, base, pts, base + pts) for uid, name, kind, base, pts in rows]
     result: list[UnitScore] = []

@@ -25,11 +25,16 @@ def policies_load() -> list[Policy]:
             base_score=v.base_score,
             grace_workdays=v.grace_workdays,
             # The admin validates the list; a hand-edited row must still not stop the sweep.
-            reminder_days=tuple(sorted(
-                {d for d in (v.reminder_days if isinstance(v.reminder_days, list) else [])
-                 if isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 60},
-                reverse=True,
-            )),
+            reminder_days=tuple(
+                sorted(
+                    {
+                        d
+                        for d in (v.reminder_days if isinstance(v.reminder_days, list) else [])
+                        if isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 60
+                    },
+                    reverse=True,
+                )
+            ),
         )
         for v in RuleVersion.objects.order_by("effective_from")
     ]

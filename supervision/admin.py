@@ -44,7 +44,10 @@ class CalendarDayAdmin(HistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         calendar_day_save(
-            actor=request.user, date=obj.date, is_workday=obj.is_workday, name=obj.name,
+            actor=request.user,
+            date=obj.date,
+            is_workday=obj.is_workday,
+            name=obj.name,
             instance=obj,
         )
 
@@ -58,7 +61,16 @@ class CalendarDayAdmin(HistoryAdmin):
 
 @admin.register(Card)
 class CardAdmin(ReadOnlyAdmin):
-    list_display = ["node", "unit", "kind", "deadline", "breached_at", "issued_at", "points", "revoked_at"]
+    list_display = [
+        "node",
+        "unit",
+        "kind",
+        "deadline",
+        "breached_at",
+        "issued_at",
+        "points",
+        "revoked_at",
+    ]
     list_filter = ["kind", ("revoked_at", admin.EmptyFieldListFilter), "unit"]
     search_fields = ["node__project__code", "node__project__name", "node__name", "unit__name"]
     date_hierarchy = "breached_at"
@@ -67,7 +79,15 @@ class CardAdmin(ReadOnlyAdmin):
 
 @admin.register(Recommitment)
 class RecommitmentAdmin(ReadOnlyAdmin):
-    list_display = ["node", "new_due_date", "status", "submitted_by", "submitted_at", "decided_by", "decided_at"]
+    list_display = [
+        "node",
+        "new_due_date",
+        "status",
+        "submitted_by",
+        "submitted_at",
+        "decided_by",
+        "decided_at",
+    ]
     list_filter = ["status"]
     search_fields = ["node__project__code", "node__name", "reason", "comment"]
     list_select_related = ["node__project", "submitted_by", "decided_by"]
@@ -95,7 +115,15 @@ class InspectionRecordInline(admin.TabularInline):
 
 @admin.register(SupervisionItem)
 class SupervisionItemAdmin(ReadOnlyAdmin):
-    list_display = ["node", "unit", "opened_at", "status", "supervised_deadline", "ready_to_close_at", "closed_at"]
+    list_display = [
+        "node",
+        "unit",
+        "opened_at",
+        "status",
+        "supervised_deadline",
+        "ready_to_close_at",
+        "closed_at",
+    ]
     list_filter = ["status", "unit"]
     search_fields = ["node__project__code", "node__name", "unit__name"]
     inlines = [InspectionRecordInline]
@@ -129,7 +157,18 @@ class NodeEventAdmin(ReadOnlyAdmin):
 
 @admin.register(SweepRun)
 class SweepRunAdmin(ReadOnlyAdmin):
-    list_display = ["started_at", "finished_at", "as_of", "yellow", "red", "items", "notifications", "nodes_checked", "ok", "host"]
+    list_display = [
+        "started_at",
+        "finished_at",
+        "as_of",
+        "yellow",
+        "red",
+        "items",
+        "notifications",
+        "nodes_checked",
+        "ok",
+        "host",
+    ]
     list_filter = ["host"]
     date_hierarchy = "started_at"
 

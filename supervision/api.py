@@ -247,7 +247,9 @@ def supervision_items_list(request, filters: Query[SupervisionItemFilters]):
 def supervision_item_inspections(request, item_id: int, filters: Query[ListParams]):
     """The inspection records of an item, newest first."""
     item = get_object_or_404(supervision_item_list(user=request.auth), pk=item_id)
-    return paginate(item.inspections.select_related("author").order_by("-inspected_on", "-pk"), filters)
+    return paginate(
+        item.inspections.select_related("author").order_by("-inspected_on", "-pk"), filters
+    )
 
 
 @router.post(
@@ -258,7 +260,10 @@ def supervision_item_inspect(request, item_id: int, payload: InspectionIn):
     """The supervision office records an online or on-site inspection of an item."""
     item = get_object_or_404(supervision_item_list(user=request.auth), pk=item_id)
     record = supervision_item_add_inspection(
-        item=item, actor=request.auth, mode=payload.mode, inspected_on=payload.inspected_on,
+        item=item,
+        actor=request.auth,
+        mode=payload.mode,
+        inspected_on=payload.inspected_on,
         text=payload.text,
     )
     return Status(201, record)

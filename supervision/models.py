@@ -60,8 +60,12 @@ class CardQuerySet(models.QuerySet):
 class Card(models.Model):
     """A yellow or red card that the sweep issued against a node for a breached deadline."""
 
-    node = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="cards", verbose_name=_("节点"))
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="cards", verbose_name=_("责任单位"))
+    node = models.ForeignKey(
+        Node, on_delete=models.PROTECT, related_name="cards", verbose_name=_("节点")
+    )
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="cards", verbose_name=_("责任单位")
+    )
     kind = models.CharField(_("类别"), max_length=10, choices=CardKind.choices)
     deadline = models.DateField(_("所违期限"))
     breached_at = models.DateTimeField(_("超期时刻"))
@@ -72,8 +76,12 @@ class Card(models.Model):
     )
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("撤销人"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("撤销人"),
     )
     revoke_reason = models.TextField(_("撤销理由"), blank=True)
     history = HistoricalRecords()
@@ -89,7 +97,8 @@ class Card(models.Model):
             # One card of each kind in force per node; never two for the same deadline,
             # so a revoked card is not issued again, while a new deadline may earn one.
             models.UniqueConstraint(
-                fields=["node", "kind"], condition=Q(revoked_at__isnull=True),
+                fields=["node", "kind"],
+                condition=Q(revoked_at__isnull=True),
                 name="supervision_card_one_in_force_per_kind",
             ),
             models.UniqueConstraint(
@@ -100,7 +109,9 @@ class Card(models.Model):
                 | (Q(revoked_at__isnull=False) & ~Q(revoke_reason="")),
                 name="supervision_card_revocation_complete",
             ),
-            models.CheckConstraint(condition=Q(points__gte=0), name="supervision_card_points_nonnegative"),
+            models.CheckConstraint(
+                condition=Q(points__gte=0), name="supervision_card_points_nonnegative"
+            ),
         ]
         indexes = [
             models.Index(fields=["unit", "breached_at"], name="supervision_card_unit_time"),
@@ -128,17 +139,25 @@ class Recommitment(models.Model):
     reason = models.TextField(_("超期原因"), max_length=2000)
     new_due_date = models.DateField(_("重新承诺完成时间"), validators=[validate_plan_date])
     status = models.CharField(
-        _("状态"), max_length=20, choices=RecommitmentStatus.choices,
+        _("状态"),
+        max_length=20,
+        choices=RecommitmentStatus.choices,
         default=RecommitmentStatus.PENDING,
     )
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
         verbose_name=_("提交人"),
     )
     submitted_at = models.DateTimeField(_("提交时间"))
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("审批人"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("审批人"),
     )
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     comment = models.TextField(_("审批意见"), blank=True, max_length=2000)
@@ -153,7 +172,8 @@ class Recommitment(models.Model):
         constraints = [
             choices_check("status", RecommitmentStatus, "supervision_recommitment_status_valid"),
             models.UniqueConstraint(
-                fields=["node"], condition=Q(status=RecommitmentStatus.PENDING),
+                fields=["node"],
+                condition=Q(status=RecommitmentStatus.PENDING),
                 name="supervision_recommitment_one_pending",
             ),
             models.CheckConstraint(
@@ -199,8 +219,12 @@ class SupervisionItem(models.Model):
     ready_to_close_at = models.DateTimeField(_("可销号时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("销号人"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("销号人"),
     )
     close_note = models.TextField(_("销号说明"), blank=True)
     history = HistoricalRecords()
@@ -231,14 +255,19 @@ class InspectionRecord(models.Model):
     """督查记录: what the supervision office did about an item, online or on site."""
 
     item = models.ForeignKey(
-        SupervisionItem, on_delete=models.PROTECT, related_name="inspections",
+        SupervisionItem,
+        on_delete=models.PROTECT,
+        related_name="inspections",
         verbose_name=_("督办事项"),
     )
     mode = models.CharField(_("方式"), max_length=10, choices=InspectionMode.choices)
     inspected_on = models.DateField(_("督查日期"))
     text = models.TextField(_("督查情况"), max_length=5000)
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("记录人")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("记录人"),
     )
     created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
@@ -246,7 +275,9 @@ class InspectionRecord(models.Model):
         verbose_name = _("督查记录")
         verbose_name_plural = _("督查记录")
         ordering = ["-inspected_on", "-id"]
-        constraints = [choices_check("mode", InspectionMode, "supervision_inspectionrecord_mode_valid")]
+        constraints = [
+            choices_check("mode", InspectionMode, "supervision_inspectionrecord_mode_valid")
+        ]
 
     def __str__(self) -> str:
         return f"{self.item} {self.get_mode_display()} {self.inspected_on:%Y-%m-%d}"
@@ -256,7 +287,9 @@ class InspectionAttachment(Attachment):
     """A file attached to an inspection record."""
 
     record = models.ForeignKey(
-        InspectionRecord, on_delete=models.CASCADE, related_name="attachments",
+        InspectionRecord,
+        on_delete=models.CASCADE,
+        related_name="attachments",
         verbose_name=_("督查记录"),
     )
     file = models.FileField(_("文件"), upload_to="inspections/%Y/%m/")
@@ -270,13 +303,20 @@ class Notification(models.Model):
     """An in-app message to one person about one event; the event key makes it go once."""
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
         verbose_name=_("接收人"),
     )
     kind = models.CharField(_("类别"), max_length=30, choices=NotificationKind.choices)
     event_key = models.CharField(_("事件"), max_length=120)
     node = models.ForeignKey(
-        Node, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("节点")
+        Node,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("节点"),
     )
     title = models.CharField(_("标题"), max_length=200)
     body = models.TextField(_("内容"), blank=True)
@@ -296,11 +336,13 @@ class Notification(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["recipient"], condition=Q(read_at__isnull=True),
+                fields=["recipient"],
+                condition=Q(read_at__isnull=True),
                 name="supervision_notif_unread",
             ),
             models.Index(
-                fields=["created_at"], condition=Q(emailed_at__isnull=True),
+                fields=["created_at"],
+                condition=Q(emailed_at__isnull=True),
                 name="supervision_notif_unsent",
             ),
         ]
@@ -312,11 +354,17 @@ class Notification(models.Model):
 class NodeEvent(models.Model):
     """An append-only business fact about a node: who did what, with old and new values."""
 
-    node = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="events", verbose_name=_("节点"))
+    node = models.ForeignKey(
+        Node, on_delete=models.PROTECT, related_name="events", verbose_name=_("节点")
+    )
     kind = models.CharField(_("事件"), max_length=30, choices=NodeEventKind.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-        related_name="+", verbose_name=_("操作人"),
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
     )
     occurred_at = models.DateTimeField(_("时间"))
     message = models.CharField(_("摘要"), max_length=500)

@@ -130,7 +130,8 @@ def evaluate(
     if grace is not None:
         candidates.append(CardDue(RED, grace[0], grace[1]))
     candidates = [
-        c for c in candidates
+        c
+        for c in candidates
         if not _completed_before(facts, c.breached_at) and (RED, c.deadline) not in facts.revoked
     ]
     if not candidates:
@@ -154,4 +155,3 @@ def reminder_due(
     left = (due_date - today).days
     applicable = [d for d in reminder_days if d >= left]
     return min(applicable) if applicable else None
-

@@ -43,7 +43,13 @@ def grow(project, unit, total: int) -> None:
     have = Node.objects.count()
     seq = have + 1
     rows = [
-        Node(project=project, seq=seq + i, name=f"节点{seq + i}", unit=unit, due_date=dt.date(2027, 12, 31))
+        Node(
+            project=project,
+            seq=seq + i,
+            name=f"节点{seq + i}",
+            unit=unit,
+            due_date=dt.date(2027, 12, 31),
+        )
         for i in range(total - have)
     ]
     Node.objects.bulk_create(rows, batch_size=2000)
@@ -68,19 +74,27 @@ def main() -> None:
     base = None
     for size in SIZES:
         grow(project, unit, size)
-        timed_pass(dt.datetime.combine(day, dt.time(0), tzinfo=SH))  # works out new nodes' schedules
+        timed_pass(
+            dt.datetime.combine(day, dt.time(0), tzinfo=SH)
+        )  # works out new nodes' schedules
         quiet_s, quiet_q, _ = timed_pass(dt.datetime.combine(day, dt.time(0, 5), tzinfo=SH))
         # BREACHES nodes fall due on `day`; the pass after midnight issues their cards
         last = Node.objects.order_by("-seq").values_list("seq", flat=True).first()
-        Node.objects.bulk_create([
-            Node(project=project, seq=last + 1 + i, name="到期节点", unit=unit, due_date=day)
-            for i in range(BREACHES)
-        ])
+        Node.objects.bulk_create(
+            [
+                Node(project=project, seq=last + 1 + i, name="到期节点", unit=unit, due_date=day)
+                for i in range(BREACHES)
+            ]
+        )
         timed_pass(dt.datetime.combine(day, dt.time(12), tzinfo=SH))
-        breach_s, breach_q, run = timed_pass(dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 1), tzinfo=SH))
+        breach_s, breach_q, run = timed_pass(
+            dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0, 1), tzinfo=SH)
+        )
         assert run.counts.yellow == BREACHES, run.counts
         day += dt.timedelta(days=2)
-        print(f"{size:>8} {quiet_s * 1000:>9.1f} {quiet_q:>8} {breach_s * 1000:>10.1f} {breach_q:>9}")
+        print(
+            f"{size:>8} {quiet_s * 1000:>9.1f} {quiet_q:>8} {breach_s * 1000:>10.1f} {breach_q:>9}"
+        )
         base = base or (size, quiet_s, breach_s, breach_q)
     size0, quiet0, breach0, q0 = base
     print(

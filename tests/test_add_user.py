@@ -48,13 +48,27 @@ def roles_of(username: str) -> set[tuple[str, str | None]]:
 def test_staff_for_two_units(units):
     # when
     out = add_user(
-        "li_hua", "--password", "s3cret-pass", "--role", "staff",
-        "--unit", "县自然资源和规划局", "--unit", "上派镇", "--name", "李华", "--email", "li@fx.cn",
+        "li_hua",
+        "--password",
+        "s3cret-pass",
+        "--role",
+        "staff",
+        "--unit",
+        "县自然资源和规划局",
+        "--unit",
+        "上派镇",
+        "--name",
+        "李华",
+        "--email",
+        "li@fx.cn",
     )
     # then
     user = User.objects.get(username="li_hua")
     assert (user.full_name, user.email, user.is_staff, user.is_superuser) == (
-        "李华", "li@fx.cn", False, False,
+        "李华",
+        "li@fx.cn",
+        False,
+        False,
     )
     assert user.check_password("s3cret-pass")
     assert roles_of("li_hua") == {("staff", "县自然资源和规划局"), ("staff", "上派镇")}
@@ -67,7 +81,9 @@ def test_staff_for_two_units(units):
 
 def test_units_may_follow_one_flag(units):
     # when
-    add_user("wang", "--password", "s3cret-pass", "--role", "leader", "--unit", "县财政局", "上派镇")
+    add_user(
+        "wang", "--password", "s3cret-pass", "--role", "leader", "--unit", "县财政局", "上派镇"
+    )
     # then
     assert roles_of("wang") == {("leader", "县财政局"), ("leader", "上派镇")}
 
@@ -84,8 +100,15 @@ def test_county_wide_roles(role, label):
 def test_second_run_with_the_same_arguments_changes_nothing(units):
     # given
     args = (
-        "li_hua", "--password", "s3cret-pass", "--role", "staff", "--unit", "县财政局",
-        "--name", "李华",
+        "li_hua",
+        "--password",
+        "s3cret-pass",
+        "--role",
+        "staff",
+        "--unit",
+        "县财政局",
+        "--name",
+        "李华",
     )
     add_user(*args)
     before = state()
@@ -127,8 +150,15 @@ def test_unknown_unit_is_refused_and_nothing_is_written(units):
     # when
     with pytest.raises(CommandError) as excinfo:
         add_user(
-            "li_hua", "--password", "n3w-password", "--role", "staff",
-            "--unit", "县财政局", "--unit", "县国土局",
+            "li_hua",
+            "--password",
+            "n3w-password",
+            "--role",
+            "staff",
+            "--unit",
+            "县财政局",
+            "--unit",
+            "县国土局",
         )
     # then
     assert str(excinfo.value) == "未找到责任单位：县国土局。请核对单位全称。"

@@ -17,9 +17,9 @@ from projects.models import (
     Node,
     NodeTemplate,
     NodeTemplateStep,
-    Project,
     ProgressAttachment,
     ProgressReport,
+    Project,
 )
 from projects.validators import uscc_check_digit
 from scoring.models import PointsEntry, RuleVersion
@@ -53,18 +53,27 @@ def objects() -> dict[type, object]:
     leader = make_user("leader", locality, username="leader_shangpai")
     code = "91340123MA2N0X1Y2"
     enterprise = Enterprise.objects.create(
-        name="合肥派河家具制造有限公司", credit_code=code + uscc_check_digit(code), locality=locality
+        name="合肥派河家具制造有限公司",
+        credit_code=code + uscc_check_digit(code),
+        locality=locality,
     )
     project = Project.objects.create(
-        code="FXDX-001", name="派河家具低效用地收储收回项目", locality=locality,
-        enterprise=enterprise, leader=leader,
+        code="FXDX-001",
+        name="派河家具低效用地收储收回项目",
+        locality=locality,
+        enterprise=enterprise,
+        leader=leader,
     )
     DisposalLine.objects.create(project=project, method="takeback", area_mu=Decimal("42.33"))
     node = NodeFactory(project=project, seq=1, name="补偿款支付", unit=department)
     template = NodeTemplate.objects.create(name="收储收回标准流程")
     NodeTemplateStep.objects.create(
-        template=template, seq=1, name="补偿款支付", unit_kind="department",
-        default_unit=department, offset_days=95,
+        template=template,
+        seq=1,
+        name="补偿款支付",
+        unit_kind="department",
+        default_unit=department,
+        offset_days=95,
     )
     report = ProgressReport.objects.create(node=node, percent=40, note="已拨付首期", author=staff)
     ProgressAttachment.objects.create(
@@ -74,13 +83,24 @@ def objects() -> dict[type, object]:
     token = ApiToken.objects.create(user=staff, digest="d" * 64, prefix="abcdefgh")
     rule = RuleVersion.objects.create(effective_from=dt.date(2025, 1, 1), reminder_days=[3, 1])
     entry = PointsEntry.objects.create(
-        unit=department, kind="bonus", points=Decimal("2.00"), reason="提前完成加分",
+        unit=department,
+        kind="bonus",
+        points=Decimal("2.00"),
+        reason="提前完成加分",
         occurred_at=clock.now(),
     )
     return {
-        User: staff, Unit: department, RoleAssignment: staff.role_assignments.get(),
-        Coverage: coverage, ApiToken: token, Enterprise: enterprise, Project: project,
-        Node: node, NodeTemplate: template, ProgressReport: report, RuleVersion: rule,
+        User: staff,
+        Unit: department,
+        RoleAssignment: staff.role_assignments.get(),
+        Coverage: coverage,
+        ApiToken: token,
+        Enterprise: enterprise,
+        Project: project,
+        Node: node,
+        NodeTemplate: template,
+        ProgressReport: report,
+        RuleVersion: rule,
         PointsEntry: entry,
     }
 
@@ -97,7 +117,9 @@ def test_every_model_of_these_apps_has_an_admin_page_or_an_inline():
     from django.apps import apps
 
     models = {
-        m for app in MY_APPS for m in apps.get_app_config(app).get_models()
+        m
+        for app in MY_APPS
+        for m in apps.get_app_config(app).get_models()
         if not m.__name__.startswith("Historical")
     }
     # then
@@ -138,14 +160,20 @@ def test_only_what_people_keep_by_hand_can_be_added(rf):
     request.user = UserFactory(username="root", is_superuser=True, is_staff=True)
     # when
     addable = {
-        m._meta.label for m, model_admin in admin.site._registry.items()
+        m._meta.label
+        for m, model_admin in admin.site._registry.items()
         if m._meta.app_label in MY_APPS and model_admin.has_add_permission(request)
     }
     # then: not the facts that services write (nodes, reports, the ledger, API tokens)
     assert addable == {
-        "organization.User", "organization.Unit", "organization.RoleAssignment",
-        "organization.Coverage", "projects.Enterprise", "projects.Project",
-        "projects.NodeTemplate", "scoring.RuleVersion",
+        "organization.User",
+        "organization.Unit",
+        "organization.RoleAssignment",
+        "organization.Coverage",
+        "projects.Enterprise",
+        "projects.Project",
+        "projects.NodeTemplate",
+        "scoring.RuleVersion",
     }
 
 
@@ -187,17 +215,27 @@ def test_points_entries_cannot_be_added_changed_or_deleted(superuser_client, obj
     model_admin = admin.site._registry[PointsEntry]
     # when
     add = superuser_client.get(url(PointsEntry, "add"))
-    posted = superuser_client.post(url(PointsEntry, "add"), {
-        "unit": entry.unit_id, "kind": "bonus", "points": "5.00", "reason": "x",
-        "occurred_at_0": "2026-11-01", "occurred_at_1": "00:00:00",
-    })
+    posted = superuser_client.post(
+        url(PointsEntry, "add"),
+        {
+            "unit": entry.unit_id,
+            "kind": "bonus",
+            "points": "5.00",
+            "reason": "x",
+            "occurred_at_0": "2026-11-01",
+            "occurred_at_1": "00:00:00",
+        },
+    )
     change = superuser_client.post(url(PointsEntry, "change", entry.pk), {"points": "9.00"})
     delete = superuser_client.post(url(PointsEntry, "delete", entry.pk), {"post": "yes"})
     view = superuser_client.get(url(PointsEntry, "change", entry.pk))
     # then
     assert model_admin.has_add_permission(view.wsgi_request) is False
     assert (add.status_code, posted.status_code, change.status_code, delete.status_code) == (
-        403, 403, 403, 403,
+        403,
+        403,
+        403,
+        403,
     )
     assert view.status_code == 200
     assert 'name="_save"' not in view.content.decode()
@@ -207,8 +245,13 @@ def test_points_entries_cannot_be_added_changed_or_deleted(superuser_client, obj
 
 def rule_post(effective_from: dt.date, yellow: str = "1.50") -> dict:
     return {
-        "effective_from": effective_from.isoformat(), "yellow_points": yellow, "red_points": "2.00",
-        "base_score": "100.00", "grace_workdays": "3", "reminder_days": "[3, 1]", "note": "试行",
+        "effective_from": effective_from.isoformat(),
+        "yellow_points": yellow,
+        "red_points": "2.00",
+        "base_score": "100.00",
+        "grace_workdays": "3",
+        "reminder_days": "[3, 1]",
+        "note": "试行",
     }
 
 
@@ -306,11 +349,20 @@ def test_nodes_and_progress_reports_are_read_only(superuser_client, objects):
 
 def test_superuser_adds_a_user_with_full_name_in_the_admin(superuser_client):
     # when
-    response = superuser_client.post(url(User, "add"), {
-        "username": "zhao", "full_name": "赵敏", "phone": "0551-68888888", "email": "",
-        "usable_password": "true", "password1": "s3cret-pass", "password2": "s3cret-pass",
-        "role_assignments-TOTAL_FORMS": "0", "role_assignments-INITIAL_FORMS": "0",
-    })
+    response = superuser_client.post(
+        url(User, "add"),
+        {
+            "username": "zhao",
+            "full_name": "赵敏",
+            "phone": "0551-68888888",
+            "email": "",
+            "usable_password": "true",
+            "password1": "s3cret-pass",
+            "password2": "s3cret-pass",
+            "role_assignments-TOTAL_FORMS": "0",
+            "role_assignments-INITIAL_FORMS": "0",
+        },
+    )
     # then
     assert response.status_code == 302
     user = User.objects.get(username="zhao")

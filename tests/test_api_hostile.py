@@ -19,7 +19,9 @@ def test_a_huge_offset_is_a_400(client, world, path):
     "path", ["projects/%00/", "nodes/?project=a%00", "cards/?unit=a%00", "nodes/?card=yel%00low"]
 )
 def test_nul_in_the_path_or_query_is_a_400(client, world, path):
-    response = client.get(f"/api/v1/{path}", HTTP_AUTHORIZATION=f"Bearer {world.token('supervisor')}")
+    response = client.get(
+        f"/api/v1/{path}", HTTP_AUTHORIZATION=f"Bearer {world.token('supervisor')}"
+    )
     assert response.status_code == 400
     assert response.json()["detail"] == "请求中含有非法字符。"
 
@@ -29,7 +31,10 @@ def test_nul_in_a_body_is_a_400_and_changes_nothing(client, world):
     before = snapshot()
     for path, body in [
         (f"nodes/{world.node.pk}/progress/", {"percent": 10, "note": "a\x00b"}),
-        (f"nodes/{world.node.pk}/recommitments/", {"reason": "x\x00", "new_due_date": "2026-12-20"}),
+        (
+            f"nodes/{world.node.pk}/recommitments/",
+            {"reason": "x\x00", "new_due_date": "2026-12-20"},
+        ),
     ]:
         response = api_post(client, path, world.token("staff"), body)
         assert response.status_code == 400, path

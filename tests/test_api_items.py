@@ -1,7 +1,5 @@
 """The priority supervision list through the API: inspections, the supervised deadline, closing."""
 
-import datetime as dt
-
 import pytest
 
 from supervision.models import InspectionRecord, SupervisionItem
@@ -28,14 +26,23 @@ INSPECTION = {"mode": "offline", "inspected_on": "2026-11-22", "text": "现场�
 
 @pytest.mark.parametrize(
     ("role", "status"),
-    [(None, 401), ("staff", 403), ("staff_other", 403), ("leader", 403), ("leader_other", 404),
-     ("principal", 403), ("supervisor", 201)],
+    [
+        (None, 401),
+        ("staff", 403),
+        ("staff_other", 403),
+        ("leader", 403),
+        ("leader_other", 404),
+        ("principal", 403),
+        ("supervisor", 201),
+    ],
 )
 def test_inspection_permission_matrix(client, world, item, role, status):
     # given
     before = snapshot(), inspections()
     # when
-    response = api_post(client, f"supervision-items/{item.pk}/inspections/", world.token(role), INSPECTION)
+    response = api_post(
+        client, f"supervision-items/{item.pk}/inspections/", world.token(role), INSPECTION
+    )
     # then
     assert response.status_code == status
     if status != 201:
@@ -43,8 +50,11 @@ def test_inspection_permission_matrix(client, world, item, role, status):
         return
     body = response.json()
     assert {k: body[k] for k in ("item", "mode", "inspected_on", "text", "author")} == {
-        "item": item.pk, "mode": "offline", "inspected_on": "2026-11-22",
-        "text": "现场督查：企业同意腾退", "author": "supervisor",
+        "item": item.pk,
+        "mode": "offline",
+        "inspected_on": "2026-11-22",
+        "text": "现场督查：企业同意腾退",
+        "author": "supervisor",
     }
     listed = api_get(client, f"supervision-items/{item.pk}/inspections/", world.token("leader"))
     assert (listed.status_code, listed.json()["count"]) == (200, 1)
@@ -61,7 +71,9 @@ def test_inspection_permission_matrix(client, world, item, role, status):
 )
 def test_bad_inspection_is_400_and_changes_nothing(client, world, item, body, field):
     before = snapshot(), inspections()
-    response = api_post(client, f"supervision-items/{item.pk}/inspections/", world.token("supervisor"), body)
+    response = api_post(
+        client, f"supervision-items/{item.pk}/inspections/", world.token("supervisor"), body
+    )
     assert response.status_code == 400
     assert field in response.json()["errors"]
     assert (snapshot(), inspections()) == before
@@ -70,7 +82,12 @@ def test_bad_inspection_is_400_and_changes_nothing(client, world, item, body, fi
 def test_deadline_then_close_then_closed_is_a_conflict(client, world, item):
     token = world.token("supervisor")
     # when
-    response = api_post(client, f"supervision-items/{item.pk}/deadline/", token, {"supervised_deadline": "2026-12-15"})
+    response = api_post(
+        client,
+        f"supervision-items/{item.pk}/deadline/",
+        token,
+        {"supervised_deadline": "2026-12-15"},
+    )
     # then
     assert (response.status_code, response.json()["supervised_deadline"]) == (200, "2026-12-15")
     # when: closing needs a note
@@ -88,12 +105,25 @@ def test_deadline_then_close_then_closed_is_a_conflict(client, world, item):
     assert (snapshot(), inspections()) == before
 
 
-@pytest.mark.parametrize(("role", "status"), [("leader", 403), ("principal", 403), ("staff", 403), ("leader_other", 404)])
+@pytest.mark.parametrize(
+    ("role", "status"), [("leader", 403), ("principal", 403), ("staff", 403), ("leader_other", 404)]
+)
 def test_only_the_office_closes_or_sets_deadlines(client, world, item, role, status):
     before = snapshot()
-    assert api_post(client, f"supervision-items/{item.pk}/close/", world.token(role), {"note": "x"}).status_code == status
-    assert api_post(
-        client, f"supervision-items/{item.pk}/deadline/", world.token(role), {"supervised_deadline": "2026-12-15"}
-    ).status_code == status
+    assert (
+        api_post(
+            client, f"supervision-items/{item.pk}/close/", world.token(role), {"note": "x"}
+        ).status_code
+        == status
+    )
+    assert (
+        api_post(
+            client,
+            f"supervision-items/{item.pk}/deadline/",
+            world.token(role),
+            {"supervised_deadline": "2026-12-15"},
+        ).status_code
+        == status
+    )
     assert snapshot() == before
     assert SupervisionItem.objects.get().supervised_deadline is None

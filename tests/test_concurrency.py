@@ -45,8 +45,12 @@ def sweep_processes(n: int, now: str) -> list[str]:
     }
     procs = [
         subprocess.Popen(
-            [sys.executable, "manage.py", "sweep", "--now", now], cwd=ROOT, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, "manage.py", "sweep", "--now", now],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(n)
     ]
@@ -100,7 +104,9 @@ def test_concurrent_decisions_one_wins():
     node = NodeFactory(unit=unit, due_date=dt.date(2026, 11, 26))
     with time_machine.travel(at("2026-11-30 10:00"), tick=False):
         sweep_run(as_of=at("2026-11-27 00:00"))
-        rec = recommitment_submit(node=node, actor=staff, reason="原因", new_due_date=dt.date(2026, 12, 20))
+        rec = recommitment_submit(
+            node=node, actor=staff, reason="原因", new_due_date=dt.date(2026, 12, 20)
+        )
     barrier = threading.Barrier(2)
     results: dict[str, str] = {}
 
@@ -173,7 +179,9 @@ def test_a_decision_during_a_pass_is_not_overwritten_by_a_stale_schedule():
     node = NodeFactory(unit=unit, due_date=dt.date(2026, 11, 26))
     with time_machine.travel(at("2026-11-30 09:00"), tick=False):
         sweep_run(as_of=at("2026-11-27 00:00"))
-        rec = recommitment_submit(node=node, actor=staff, reason="原因", new_due_date=dt.date(2026, 12, 20))
+        rec = recommitment_submit(
+            node=node, actor=staff, reason="原因", new_due_date=dt.date(2026, 12, 20)
+        )
     facts_read = threading.Event()
     real_facts = escalation.node_facts
 

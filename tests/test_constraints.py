@@ -14,8 +14,8 @@ from projects.models import (
     Node,
     NodeTemplate,
     NodeTemplateStep,
-    Project,
     ProgressReport,
+    Project,
 )
 from projects.validators import uscc_check_digit
 from scoring.models import PointsEntry, RuleVersion
@@ -74,8 +74,14 @@ def rule():
 
 def card_fields(node, rule, **overrides):
     fields = dict(
-        node=node, unit=node.unit, kind="yellow", deadline=node.due_date,
-        breached_at=NOW, issued_at=NOW, points=Decimal("1.00"), rule_version=rule,
+        node=node,
+        unit=node.unit,
+        kind="yellow",
+        deadline=node.due_date,
+        breached_at=NOW,
+        issued_at=NOW,
+        points=Decimal("1.00"),
+        rule_version=rule,
     )
     return fields | overrides
 
@@ -132,8 +138,11 @@ def test_a_unit_role_is_held_once_per_unit():
     RoleAssignment.objects.create(user=user, role="leader", unit=unit)
     # when / then
     assert_rejected(
-        RoleAssignment, "organization_roleassignment_unique_unit_role",
-        user=user, role="staff", unit=unit,
+        RoleAssignment,
+        "organization_roleassignment_unique_unit_role",
+        user=user,
+        role="staff",
+        unit=unit,
     )
     assert RoleAssignment.objects.filter(user=user).count() == 3
 
@@ -155,8 +164,11 @@ def test_coverage_target_must_be_a_known_target():
     # when / then
     # A bogus target breaks both rules; the database reports whichever it checks first.
     assert_rejected(
-        Coverage, ("organization_coverage_target_valid", "organization_coverage_one_target"),
-        leader=leader, target="bogus", locality=locality,
+        Coverage,
+        ("organization_coverage_target_valid", "organization_coverage_one_target"),
+        leader=leader,
+        target="bogus",
+        locality=locality,
     )
 
 
@@ -177,8 +189,13 @@ def test_coverage_names_exactly_its_one_target():
     assert_rejected(Coverage, rule, leader=other, target="enterprise", locality=locality)
     assert_rejected(Coverage, rule, leader=other, target="project", enterprise=enterprise)
     assert_rejected(
-        Coverage, rule, leader=other, target="project", locality=locality,
-        enterprise=enterprise, project=project,
+        Coverage,
+        rule,
+        leader=other,
+        target="project",
+        locality=locality,
+        enterprise=enterprise,
+        project=project,
     )
 
 
@@ -191,16 +208,25 @@ def test_a_leader_covers_a_target_once():
     Coverage.objects.create(leader=leader, target="project", project=project)
     # when / then
     assert_rejected(
-        Coverage, "organization_coverage_unique_locality",
-        leader=leader, target="locality", locality=locality,
+        Coverage,
+        "organization_coverage_unique_locality",
+        leader=leader,
+        target="locality",
+        locality=locality,
     )
     assert_rejected(
-        Coverage, "organization_coverage_unique_enterprise",
-        leader=leader, target="enterprise", enterprise=enterprise,
+        Coverage,
+        "organization_coverage_unique_enterprise",
+        leader=leader,
+        target="enterprise",
+        enterprise=enterprise,
     )
     assert_rejected(
-        Coverage, "organization_coverage_unique_project",
-        leader=leader, target="project", project=project,
+        Coverage,
+        "organization_coverage_unique_project",
+        leader=leader,
+        target="project",
+        project=project,
     )
 
 
@@ -222,8 +248,10 @@ def test_enterprise_credit_code_has_18_characters_and_is_unique():
     Enterprise.objects.create(name="合肥乙有限公司", credit_code=None)
     # when / then
     assert_rejected(
-        Enterprise, "projects_enterprise_credit_code_length",
-        name="合肥丙有限公司", credit_code="91340123MA2N0X1",
+        Enterprise,
+        "projects_enterprise_credit_code_length",
+        name="合肥丙有限公司",
+        credit_code="91340123MA2N0X1",
     )
     assert_rejected(Enterprise, "unique:credit_code", name="合肥丁有限公司", credit_code=code)
     assert_rejected(Enterprise, "unique:name", name="合肥甲有限公司", credit_code=None)
@@ -243,8 +271,12 @@ def test_project_status_must_be_a_known_status():
     locality = LocalityFactory()
     # when / then
     assert_rejected(
-        Project, "projects_project_status_valid",
-        code="FXDX-002", name="项目", locality=locality, status="bogus",
+        Project,
+        "projects_project_status_valid",
+        code="FXDX-002",
+        name="项目",
+        locality=locality,
+        status="bogus",
     )
 
 
@@ -252,13 +284,21 @@ def test_project_end_date_is_not_before_its_start():
     # given
     locality = LocalityFactory()
     Project.objects.create(
-        code="FXDX-003", name="项目", locality=locality,
-        start_date=dt.date(2026, 3, 1), end_date=dt.date(2026, 3, 1),
+        code="FXDX-003",
+        name="项目",
+        locality=locality,
+        start_date=dt.date(2026, 3, 1),
+        end_date=dt.date(2026, 3, 1),
     )
     # when / then
     assert_rejected(
-        Project, "projects_project_dates_ordered", code="FXDX-004", name="项目", locality=locality,
-        start_date=dt.date(2026, 3, 2), end_date=dt.date(2026, 3, 1),
+        Project,
+        "projects_project_dates_ordered",
+        code="FXDX-004",
+        name="项目",
+        locality=locality,
+        start_date=dt.date(2026, 3, 2),
+        end_date=dt.date(2026, 3, 1),
     )
 
 
@@ -267,8 +307,11 @@ def test_disposal_method_must_be_a_known_method():
     project = ProjectFactory()
     # when / then
     assert_rejected(
-        DisposalLine, "projects_disposalline_method_valid",
-        project=project, method="bogus", area_mu=Decimal("1.00"),
+        DisposalLine,
+        "projects_disposalline_method_valid",
+        project=project,
+        method="bogus",
+        area_mu=Decimal("1.00"),
     )
 
 
@@ -279,8 +322,11 @@ def test_disposal_area_is_positive(area):
     DisposalLine.objects.create(project=project, method="grafting", area_mu=Decimal("0.01"))
     # when / then
     assert_rejected(
-        DisposalLine, "projects_disposalline_area_positive",
-        project=project, method="takeback", area_mu=area,
+        DisposalLine,
+        "projects_disposalline_area_positive",
+        project=project,
+        method="takeback",
+        area_mu=area,
     )
 
 
@@ -292,8 +338,11 @@ def test_a_project_has_each_disposal_method_once():
     )
     # when / then
     assert_rejected(
-        DisposalLine, "projects_disposalline_unique_method",
-        project=line.project, method="takeback", area_mu=Decimal("3.00"),
+        DisposalLine,
+        "projects_disposalline_unique_method",
+        project=line.project,
+        method="takeback",
+        area_mu=Decimal("3.00"),
     )
     assert line.project.disposal_lines.count() == 2
 
@@ -307,8 +356,13 @@ def test_node_seq_is_unique_within_its_project():
     )
     # when / then
     assert_rejected(
-        Node, "projects_node_unique_seq",
-        project=node.project, seq=1, name="节点", unit=node.unit, due_date=node.due_date,
+        Node,
+        "projects_node_unique_seq",
+        project=node.project,
+        seq=1,
+        name="节点",
+        unit=node.unit,
+        due_date=node.due_date,
     )
 
 
@@ -317,8 +371,13 @@ def test_node_seq_starts_at_one():
     project, unit = ProjectFactory(), UnitFactory()
     # when / then
     assert_rejected(
-        Node, "projects_node_seq_positive",
-        project=project, seq=0, name="节点", unit=unit, due_date=dt.date(2026, 1, 1),
+        Node,
+        "projects_node_seq_positive",
+        project=project,
+        seq=0,
+        name="节点",
+        unit=unit,
+        due_date=dt.date(2026, 1, 1),
     )
 
 
@@ -331,8 +390,13 @@ def test_node_progress_is_a_percentage(progress):
     )
     # when / then
     assert_rejected(
-        Node, "projects_node_progress_percent",
-        project=project, seq=2, name="节点", unit=unit, due_date=dt.date(2026, 1, 1),
+        Node,
+        "projects_node_progress_percent",
+        project=project,
+        seq=2,
+        name="节点",
+        unit=unit,
+        due_date=dt.date(2026, 1, 1),
         progress=progress,
     )
 
@@ -346,16 +410,25 @@ def test_node_template_step_rules():
     # when / then
     step = dict(template=template, name="评估报告", offset_days=30)
     assert_rejected(
-        NodeTemplateStep, "projects_nodetemplatestep_unique_seq",
-        seq=1, unit_kind="department", **step,
+        NodeTemplateStep,
+        "projects_nodetemplatestep_unique_seq",
+        seq=1,
+        unit_kind="department",
+        **step,
     )
     assert_rejected(
-        NodeTemplateStep, "projects_nodetemplatestep_seq_positive",
-        seq=0, unit_kind="department", **step,
+        NodeTemplateStep,
+        "projects_nodetemplatestep_seq_positive",
+        seq=0,
+        unit_kind="department",
+        **step,
     )
     assert_rejected(
-        NodeTemplateStep, "projects_nodetemplatestep_unit_kind_valid",
-        seq=2, unit_kind="bogus", **step,
+        NodeTemplateStep,
+        "projects_nodetemplatestep_unit_kind_valid",
+        seq=2,
+        unit_kind="bogus",
+        **step,
     )
 
 
@@ -386,9 +459,13 @@ def test_a_node_holds_one_card_of_each_kind_and_never_two_for_one_deadline(rule)
     Card.objects.create(**card_fields(node, rule, kind="red", points=Decimal("2.00")))
     later = node.due_date + dt.timedelta(days=30)
     # when / then: a second card in force of a kind, even for another deadline
-    assert_rejected(Card, "supervision_card_one_in_force_per_kind", **card_fields(node, rule, deadline=later))
     assert_rejected(
-        Card, "supervision_card_one_in_force_per_kind", **card_fields(node, rule, kind="red", deadline=later)
+        Card, "supervision_card_one_in_force_per_kind", **card_fields(node, rule, deadline=later)
+    )
+    assert_rejected(
+        Card,
+        "supervision_card_one_in_force_per_kind",
+        **card_fields(node, rule, kind="red", deadline=later),
     )
     # and once revoked, the same deadline still cannot have another card
     Card.objects.filter(pk=yellow.pk).update(revoked_at=NOW, revoke_reason="误发")
@@ -404,7 +481,8 @@ def test_card_points_are_not_negative(rule):
     node = NodeFactory()
     # when / then
     assert_rejected(
-        Card, "supervision_card_points_nonnegative",
+        Card,
+        "supervision_card_points_nonnegative",
         **card_fields(node, rule, points=Decimal("-1.00")),
     )
 
@@ -427,8 +505,11 @@ def test_card_revocation_has_time_and_reason_together(rule):
 
 def recommitment_fields(node, user, **overrides):
     fields = dict(
-        node=node, reason="征迁协商未达成一致", new_due_date=dt.date(2026, 12, 20),
-        submitted_by=user, submitted_at=NOW,
+        node=node,
+        reason="征迁协商未达成一致",
+        new_due_date=dt.date(2026, 12, 20),
+        submitted_by=user,
+        submitted_at=NOW,
     )
     return fields | overrides
 
@@ -450,10 +531,12 @@ def test_a_node_has_one_pending_recommitment():
 def test_recommitment_rules():
     # given
     node, user = NodeFactory(), UserFactory()
+
     # when / then
     def rejected(rule, **overrides):
         assert_rejected(
-            Recommitment, f"supervision_recommitment_{rule}",
+            Recommitment,
+            f"supervision_recommitment_{rule}",
             **recommitment_fields(node, user, **overrides),
         )
 
@@ -473,9 +556,7 @@ def test_supervision_item_rules(rule):
     # when / then
     prefix = "supervision_supervisionitem"
     closed = f"{prefix}_closed_complete"
-    assert_rejected(
-        SupervisionItem, (f"{prefix}_status_valid", closed), status="bogus", **item
-    )
+    assert_rejected(SupervisionItem, (f"{prefix}_status_valid", closed), status="bogus", **item)
     assert_rejected(SupervisionItem, closed, status="closed", closed_at=NOW, close_note="", **item)
     assert_rejected(SupervisionItem, closed, status="closed", close_note="已办结", **item)
     assert_rejected(SupervisionItem, closed, status="open", closed_at=NOW, **item)
@@ -490,9 +571,13 @@ def test_inspection_mode_must_be_a_known_mode(rule):
     item = SupervisionItem.objects.create(card=card, node=node, unit=node.unit, opened_at=NOW)
     # when / then
     assert_rejected(
-        InspectionRecord, "supervision_inspectionrecord_mode_valid",
-        item=item, mode="phone", inspected_on=dt.date(2026, 11, 23),
-        text="现场查看", author=author,
+        InspectionRecord,
+        "supervision_inspectionrecord_mode_valid",
+        item=item,
+        mode="phone",
+        inspected_on=dt.date(2026, 11, 23),
+        text="现场查看",
+        author=author,
     )
 
 
@@ -503,12 +588,18 @@ def test_notification_goes_once_per_event_and_kind_is_known():
     Notification.objects.create(kind="reminder", event_key="due:1:3", **note)
     # when / then
     assert_rejected(
-        Notification, "supervision_notification_once_per_event",
-        kind="reminder", event_key="due:1:3", **note,
+        Notification,
+        "supervision_notification_once_per_event",
+        kind="reminder",
+        event_key="due:1:3",
+        **note,
     )
     assert_rejected(
-        Notification, "supervision_notification_kind_valid",
-        kind="bogus", event_key="due:1:1", **note,
+        Notification,
+        "supervision_notification_kind_valid",
+        kind="bogus",
+        event_key="due:1:1",
+        **note,
     )
 
 
@@ -517,8 +608,12 @@ def test_node_event_kind_must_be_a_known_kind():
     node = NodeFactory()
     # when / then
     assert_rejected(
-        NodeEvent, "supervision_nodeevent_kind_valid",
-        node=node, kind="bogus", occurred_at=NOW, message="某事",
+        NodeEvent,
+        "supervision_nodeevent_kind_valid",
+        node=node,
+        kind="bogus",
+        occurred_at=NOW,
+        message="某事",
     )
 
 
@@ -539,8 +634,13 @@ def test_rule_version_rules(rule):
 
 def entry_fields(source, **overrides):
     fields = dict(
-        unit=source.unit, kind="card_deduction", points=Decimal("-1.00"), reason="黄牌扣分",
-        card=source, rule_version=source.rule_version, occurred_at=source.breached_at,
+        unit=source.unit,
+        kind="card_deduction",
+        points=Decimal("-1.00"),
+        reason="黄牌扣分",
+        card=source,
+        rule_version=source.rule_version,
+        occurred_at=source.breached_at,
     )
     return fields | overrides
 
@@ -569,6 +669,7 @@ def test_points_entry_kind_and_signs(rule):
     PointsEntry.objects.create(
         unit=unit, kind="adjustment", points=Decimal("-0.50"), reason="调整", occurred_at=NOW
     )
+
     # when / then
     def rejected(rule, **overrides):
         assert_rejected(

@@ -153,7 +153,9 @@ def test_coverage_chain_reaches_every_project():
     # then: county leaders cover localities, township leaders cover enterprises and lead projects
     assert Coverage.objects.filter(target="locality").count() == 13
     assert {c.leader.username for c in Coverage.objects.filter(target="locality")} == {
-        "leader_wang", "leader_li", "leader_zhang",
+        "leader_wang",
+        "leader_li",
+        "leader_zhang",
     }
     for project in Project.objects.select_related("locality", "leader", "enterprise"):
         assert roles_of(project.leader.username) == {("leader", project.locality.name)}

@@ -31,8 +31,19 @@ pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HEADER = [
-    "项目编号", "项目名称", "乡镇园区", "企业名称", "处置方式", "面积(亩)", "节点序号",
-    "节点名称", "责任单位", "计划完成日期", "完成日期", "责任人", "包保领导",
+    "项目编号",
+    "项目名称",
+    "乡镇园区",
+    "企业名称",
+    "处置方式",
+    "面积(亩)",
+    "节点序号",
+    "节点名称",
+    "责任单位",
+    "计划完成日期",
+    "完成日期",
+    "责任人",
+    "包保领导",
 ]
 
 
@@ -128,13 +139,24 @@ def test_csv_in_each_encoding_creates_projects_nodes_units_and_enterprises(tmp_p
         [
             ledger_row(包保领导="张伟"),
             ledger_row(
-                节点序号="2", 节点名称="签订收储协议", 责任单位="三河镇",
-                计划完成日期="2026/4/5", 完成日期="2026年4月3日", 责任人="", 包保领导="",
+                节点序号="2",
+                节点名称="签订收储协议",
+                责任单位="三河镇",
+                计划完成日期="2026/4/5",
+                完成日期="2026年4月3日",
+                责任人="",
+                包保领导="",
             ),
             ledger_row(
-                项目编号="FX-002", 项目名称="某纺织厂嫁接盘活", 乡镇园区="肥西经济开发区",
-                企业名称="", 处置方式="嫁接盘活", **{"面积(亩)": "12"},
-                节点名称="引进新业主", 责任单位="县住房和城乡建设局", 计划完成日期="2026年5月1日",
+                项目编号="FX-002",
+                项目名称="某纺织厂嫁接盘活",
+                乡镇园区="肥西经济开发区",
+                企业名称="",
+                处置方式="嫁接盘活",
+                **{"面积(亩)": "12"},
+                节点名称="引进新业主",
+                责任单位="县住房和城乡建设局",
+                计划完成日期="2026年5月1日",
             ),
         ],
         encoding=encoding,
@@ -163,7 +185,10 @@ def test_csv_in_each_encoding_creates_projects_nodes_units_and_enterprises(tmp_p
     }
     first = Project.objects.get(code="FX-001")
     assert (first.name, first.locality.name, first.enterprise.name, first.leader) == (
-        "原合肥某机械厂低效用地收储", "三河镇", "合肥某机械有限公司", leader,
+        "原合肥某机械厂低效用地收储",
+        "三河镇",
+        "合肥某机械有限公司",
+        leader,
     )
     assert first.enterprise.locality == first.locality
     assert list(first.disposal_lines.values_list("method", "area_mu")) == [
@@ -171,22 +196,36 @@ def test_csv_in_each_encoding_creates_projects_nodes_units_and_enterprises(tmp_p
     ]
     second = Project.objects.get(code="FX-002")
     assert (second.locality.name, second.enterprise, second.leader) == (
-        "肥西经济开发区", None, None,
+        "肥西经济开发区",
+        None,
+        None,
     )
     assert list(second.disposal_lines.values_list("method", "area_mu")) == [
         (DisposalMethod.GRAFTING, Decimal("12.00"))
     ]
     nodes = list(
         Node.objects.order_by("project__code", "seq").values_list(
-            "project__code", "seq", "name", "unit__name", "owner", "due_date", "completed_at",
+            "project__code",
+            "seq",
+            "name",
+            "unit__name",
+            "owner",
+            "due_date",
+            "completed_at",
             "progress",
         )
     )
     assert nodes == [
         ("FX-001", 1, "完成土地测绘", "县自然资源局", "李明", dt.date(2026, 3, 10), None, 0),
         (
-            "FX-001", 2, "签订收储协议", "三河镇", "", dt.date(2026, 4, 5),
-            end_of_day(2026, 4, 3), 100,
+            "FX-001",
+            2,
+            "签订收储协议",
+            "三河镇",
+            "",
+            dt.date(2026, 4, 5),
+            end_of_day(2026, 4, 3),
+            100,
         ),
         ("FX-002", 1, "引进新业主", "县住房和城乡建设局", "李明", dt.date(2026, 5, 1), None, 0),
     ]
@@ -202,23 +241,44 @@ def test_csv_in_each_encoding_creates_projects_nodes_units_and_enterprises(tmp_p
 def test_xlsx_with_title_rows_shuffled_columns_and_excel_date_cells(tmp_path):
     # given
     header = [
-        "节点序号", " 计划完成日期 ", "项目名称", "责任单位", "面积（亩）", "节点名称", "备注",
-        "处置方式", "乡镇园区", "项目编号",
+        "节点序号",
+        " 计划完成日期 ",
+        "项目名称",
+        "责任单位",
+        "面积（亩）",
+        "节点名称",
+        "备注",
+        "处置方式",
+        "乡镇园区",
+        "项目编号",
     ]
     path = write_xlsx(
         tmp_path / "台账.xlsx",
         [
             {
-                "节点序号": 1, "计划完成日期": dt.datetime(2026, 3, 10), "项目名称": "某厂房改造",
-                "责任单位": "县经信局", "面积（亩）": 20.5, "节点名称": "方案批复", "备注": "无",
-                "处置方式": "自主提升", "乡镇园区": "上派镇", "项目编号": 2026001,
+                "节点序号": 1,
+                "计划完成日期": dt.datetime(2026, 3, 10),
+                "项目名称": "某厂房改造",
+                "责任单位": "县经信局",
+                "面积（亩）": 20.5,
+                "节点名称": "方案批复",
+                "备注": "无",
+                "处置方式": "自主提升",
+                "乡镇园区": "上派镇",
+                "项目编号": 2026001,
             },
             {},  # an empty row is skipped
             {"备注": "以下为续建节点"},  # so is a row with nothing but notes
             {
-                "节点序号": 2, "计划完成日期": "2026/6/30", "项目名称": "某厂房改造",
-                "责任单位": "县经信局", "面积（亩）": "20.50", "节点名称": "竣工投产",
-                "处置方式": "自主提升", "乡镇园区": "上派镇", "项目编号": "2026001",
+                "节点序号": 2,
+                "计划完成日期": "2026/6/30",
+                "项目名称": "某厂房改造",
+                "责任单位": "县经信局",
+                "面积（亩）": "20.50",
+                "节点名称": "竣工投产",
+                "处置方式": "自主提升",
+                "乡镇园区": "上派镇",
+                "项目编号": "2026001",
             },
         ],
         header=header,
@@ -234,7 +294,9 @@ def test_xlsx_with_title_rows_shuffled_columns_and_excel_date_cells(tmp_path):
     ]
     project = Project.objects.get()
     assert (project.code, project.name, project.locality.kind) == (
-        "2026001", "某厂房改造", UnitKind.TOWNSHIP,
+        "2026001",
+        "某厂房改造",
+        UnitKind.TOWNSHIP,
     )
     assert list(project.disposal_lines.values_list("method", "area_mu")) == [
         (DisposalMethod.SELF_UPGRADE, Decimal("20.50"))
@@ -265,7 +327,8 @@ def test_several_methods_joined_by_plus_or_enumeration_comma(tmp_path):
         [
             ledger_row(处置方式="收储收回+自主提升", **{"面积(亩)": "10.5+20"}),
             ledger_row(
-                项目编号="FX-002", 处置方式="嫁接盘活、自主提升、收储收回",
+                项目编号="FX-002",
+                处置方式="嫁接盘活、自主提升、收储收回",
                 **{"面积(亩)": "100 + 3.25+0.01"},
             ),
         ],
@@ -292,8 +355,13 @@ def test_new_responsible_units_get_their_kind_from_the_name(tmp_path):
             ledger_row(节点序号=str(seq), 责任单位=unit)
             for seq, unit in enumerate(
                 [
-                    "县住房和城乡建设局", "县乡村振兴局", "严店乡", "官亭镇人民政府",
-                    "桃花工业园区管委会", "高新技术产业开发区", "三河镇",
+                    "县住房和城乡建设局",
+                    "县乡村振兴局",
+                    "严店乡",
+                    "官亭镇人民政府",
+                    "桃花工业园区管委会",
+                    "高新技术产业开发区",
+                    "三河镇",
                 ],
                 start=1,
             )
@@ -319,9 +387,7 @@ def test_existing_units_enterprises_and_leaders_are_reused(tmp_path):
     department = UnitFactory(name="县自然资源局")
     enterprise = EnterpriseFactory(name="合肥某机械有限公司", locality=None)
     leader = UserFactory(username="wangfang", full_name="王芳")
-    path = write_csv(
-        tmp_path / "台账.csv", [ledger_row(乡镇园区="桃花镇", 包保领导="wangfang")]
-    )
+    path = write_csv(tmp_path / "台账.csv", [ledger_row(乡镇园区="桃花镇", 包保领导="wangfang")])
     # when
     out, _err = run(path)
     # then
@@ -397,7 +463,10 @@ BAD_ROWS = {
         [
             ledger_row(包保领导="张伟"),
             ledger_row(
-                节点序号="2", 项目名称="另一个名称", 乡镇园区="上派镇", 企业名称="另一企业",
+                节点序号="2",
+                项目名称="另一个名称",
+                乡镇园区="上派镇",
+                企业名称="另一企业",
                 包保领导="zhangwei",
             ),
             ledger_row(节点序号="3", 处置方式="收储收回+自主提升", **{"面积(亩)": "56.3+1"}),
@@ -562,18 +631,27 @@ def test_reimport_updates_in_place_with_history_and_reports_what_the_file_lacks(
     node1, node2, node3 = project.nodes.order_by("seq")
     second = [
         ledger_row(
-            项目名称="某机械厂收储（调整）", 处置方式="收储收回+自主提升",
+            项目名称="某机械厂收储（调整）",
+            处置方式="收储收回+自主提升",
             计划完成日期="2026-03-20",
             **{"面积(亩)": "52+4.3"},
         ),
         ledger_row(
-            项目名称="某机械厂收储（调整）", 节点序号="2", 节点名称="签订收储协议",
-            计划完成日期="2026-04-10", 处置方式="自主提升+收储收回", 完成日期="2026/4/8",
+            项目名称="某机械厂收储（调整）",
+            节点序号="2",
+            节点名称="签订收储协议",
+            计划完成日期="2026-04-10",
+            处置方式="自主提升+收储收回",
+            完成日期="2026/4/8",
             **{"面积(亩)": "4.3+52"},
         ),
         ledger_row(
-            项目名称="某机械厂收储（调整）", 节点序号="4", 节点名称="交付使用",
-            计划完成日期="2026-09-30", 处置方式="收储收回+自主提升", **{"面积(亩)": "52+4.3"},
+            项目名称="某机械厂收储（调整）",
+            节点序号="4",
+            节点名称="交付使用",
+            计划完成日期="2026-09-30",
+            处置方式="收储收回+自主提升",
+            **{"面积(亩)": "52+4.3"},
         ),
     ]
     # when
@@ -598,7 +676,10 @@ def test_reimport_updates_in_place_with_history_and_reports_what_the_file_lacks(
         (DisposalMethod.SELF_UPGRADE, Decimal("4.30")),
     ]
     assert list(project.nodes.order_by("seq").values_list("pk", "seq")) == [
-        (node1.pk, 1), (node2.pk, 2), (node3.pk, 3), (Node.objects.get(seq=4).pk, 4),
+        (node1.pk, 1),
+        (node2.pk, 2),
+        (node3.pk, 3),
+        (Node.objects.get(seq=4).pk, 4),
     ]
     node1.refresh_from_db()
     assert node1.due_date == dt.date(2026, 3, 20)
@@ -609,7 +690,8 @@ def test_reimport_updates_in_place_with_history_and_reports_what_the_file_lacks(
     ]
     event = NodeEvent.objects.get(node=node1)
     assert (event.kind, event.data) == (
-        NodeEventKind.DUE_CHANGED, {"old": "2026-03-10", "new": "2026-03-20"}
+        NodeEventKind.DUE_CHANGED,
+        {"old": "2026-03-10", "new": "2026-03-20"},
     )
     node2.refresh_from_db()
     assert (node2.completed_at, node2.progress) == (end_of_day(2026, 4, 8), 100)
@@ -655,8 +737,11 @@ def test_escalation_is_refreshed_for_every_written_node(tmp_path, monkeypatch):
 def test_completed_node_stays_complete_when_the_ledger_has_no_date(tmp_path):
     # given
     node = NodeFactory(
-        project__code="FX-001", project__locality__name="三河镇", seq=1,
-        completed_at=dt.datetime(2026, 3, 8, 10, 30, tzinfo=SHANGHAI), progress=100,
+        project__code="FX-001",
+        project__locality__name="三河镇",
+        seq=1,
+        completed_at=dt.datetime(2026, 3, 8, 10, 30, tzinfo=SHANGHAI),
+        progress=100,
     )
     # when
     run(write_csv(tmp_path / "台账.csv", [ledger_row()]))
@@ -669,7 +754,10 @@ def test_completed_node_with_the_same_day_in_the_ledger_is_kept(tmp_path):
     # given
     completed_at = dt.datetime(2026, 3, 8, 10, 30, tzinfo=SHANGHAI)
     node = NodeFactory(
-        project__code="FX-001", project__locality__name="三河镇", seq=1, completed_at=completed_at,
+        project__code="FX-001",
+        project__locality__name="三河镇",
+        seq=1,
+        completed_at=completed_at,
     )
     # when
     run(write_csv(tmp_path / "台账.csv", [ledger_row(完成日期="2026-03-08")]))
@@ -681,7 +769,9 @@ def test_completed_node_with_the_same_day_in_the_ledger_is_kept(tmp_path):
 def test_completed_node_with_another_day_in_the_ledger_is_an_error(tmp_path):
     # given
     node = NodeFactory(
-        project__code="FX-001", project__locality__name="三河镇", seq=1,
+        project__code="FX-001",
+        project__locality__name="三河镇",
+        seq=1,
         completed_at=dt.datetime(2026, 3, 8, 23, 30, tzinfo=dt.UTC),  # 3-9 in Shanghai
     )
     path = write_csv(
@@ -730,7 +820,11 @@ def test_dry_run_with_errors_fails_too(tmp_path):
     # then
     assert errors == ["第2行 计划完成日期：不能为空"]
     assert db_counts() == {
-        "Project": 0, "Node": 0, "Unit": 0, "Enterprise": 0, "DisposalLine": 0,
+        "Project": 0,
+        "Node": 0,
+        "Unit": 0,
+        "Enterprise": 0,
+        "DisposalLine": 0,
     }
 
 
@@ -743,7 +837,9 @@ def test_service_reads_an_open_file_and_names_its_actor(tmp_path):
         result = ledger_import(path_or_file=f, actor=actor)
     # then
     assert (result.ok, result.projects_created, result.nodes_created) == (
-        True, ["FX-001"], ["FX-001-1"],
+        True,
+        ["FX-001"],
+        ["FX-001-1"],
     )
     assert Node.objects.get().history.get().history_user == actor
     assert Project.objects.get().history.get().history_user == actor

@@ -57,7 +57,9 @@ def test_mark_all_read_touches_only_ones_own(client):
     client.force_login(me)
     response = client.post(reverse("notifications-read-all"))
     assert response.status_code == 302
-    assert list(Notification.objects.filter(read_at__isnull=True).values_list("recipient", flat=True)) == [other.pk]
+    assert list(
+        Notification.objects.filter(read_at__isnull=True).values_list("recipient", flat=True)
+    ) == [other.pk]
     assert 'class="badge"' not in client.get(reverse("notifications")).content.decode()
 
 

@@ -70,35 +70,52 @@ def test_grace_deadline_counts_working_days_after_the_day(anchor, workdays, cale
 YELLOW_CASES = [
     # (facts, as_of, expected due, expected next check)
     pytest.param(
-        NodeFacts(due_date=d("2026-11-20")), "2026-11-20 23:59",
-        None, at("2026-11-21 00:00"), id="not-yet-breached",
+        NodeFacts(due_date=d("2026-11-20")),
+        "2026-11-20 23:59",
+        None,
+        at("2026-11-21 00:00"),
+        id="not-yet-breached",
     ),
     pytest.param(
-        NodeFacts(due_date=d("2026-11-20")), "2026-11-21 00:00",
-        CardDue("yellow", d("2026-11-20"), at("2026-11-21 00:00")), None,
+        NodeFacts(due_date=d("2026-11-20")),
+        "2026-11-21 00:00",
+        CardDue("yellow", d("2026-11-20"), at("2026-11-21 00:00")),
+        None,
         id="breached-at-midnight-after-the-due-date",
     ),
     pytest.param(
         NodeFacts(due_date=d("2026-11-20"), completed_at=at("2026-11-20 23:59")),
-        "2026-12-31 00:00", None, None, id="completed-on-the-due-day",
+        "2026-12-31 00:00",
+        None,
+        None,
+        id="completed-on-the-due-day",
     ),
     pytest.param(
         NodeFacts(due_date=d("2026-11-20"), completed_at=at("2026-11-21 00:00")),
-        "2026-11-22 09:00", CardDue("yellow", d("2026-11-20"), at("2026-11-21 00:00")), None,
+        "2026-11-22 09:00",
+        CardDue("yellow", d("2026-11-20"), at("2026-11-21 00:00")),
+        None,
         id="completed-late-still-earns-its-card",
     ),
     pytest.param(
-        NodeFacts(due_date=d("2026-11-20")), "2026-11-26 10:00",
-        CardDue("yellow", d("2026-11-20"), at("2026-11-21 00:00")), None,
+        NodeFacts(due_date=d("2026-11-20")),
+        "2026-11-26 10:00",
+        CardDue("yellow", d("2026-11-20"), at("2026-11-21 00:00")),
+        None,
         id="after-an-outage-dated-at-the-true-breach",
     ),
     pytest.param(
         NodeFacts(due_date=d("2026-11-20"), revoked=frozenset({("yellow", d("2026-11-20"))})),
-        "2026-12-31 00:00", None, None, id="revoked-yellow-is-not-issued-again-nor-followed-by-red",
+        "2026-12-31 00:00",
+        None,
+        None,
+        id="revoked-yellow-is-not-issued-again-nor-followed-by-red",
     ),
     pytest.param(
         NodeFacts(due_date=d("2026-12-05"), revoked=frozenset({("yellow", d("2026-11-20"))})),
-        "2026-12-06 00:00", CardDue("yellow", d("2026-12-05"), at("2026-12-06 00:00")), None,
+        "2026-12-06 00:00",
+        CardDue("yellow", d("2026-12-05"), at("2026-12-06 00:00")),
+        None,
         id="after-a-revoked-yellow-a-moved-due-date-earns-its-own-card",
     ),
 ]
@@ -115,118 +132,188 @@ Y = yellow("2026-11-27 09:00")  # issued Friday 2026-11-27: the window ends with
 GRACE_BREACH = at("2026-12-03 00:00")
 RED_CASES = [
     pytest.param(
-        NodeFacts(due_date=d("2026-11-26"), yellow=Y), "2026-12-02 23:59",
-        None, GRACE_BREACH, id="grace-window-still-open",
+        NodeFacts(due_date=d("2026-11-26"), yellow=Y),
+        "2026-12-02 23:59",
+        None,
+        GRACE_BREACH,
+        id="grace-window-still-open",
     ),
     pytest.param(
-        NodeFacts(due_date=d("2026-11-26"), yellow=Y), "2026-12-03 00:00",
-        CardDue("red", d("2026-12-02"), GRACE_BREACH), None, id="no-recommitment-in-3-working-days",
+        NodeFacts(due_date=d("2026-11-26"), yellow=Y),
+        "2026-12-03 00:00",
+        CardDue("red", d("2026-12-02"), GRACE_BREACH),
+        None,
+        id="no-recommitment-in-3-working-days",
     ),
     pytest.param(
-        NodeFacts(due_date=d("2026-11-26"), yellow=Y), "2026-12-09 08:00",
-        CardDue("red", d("2026-12-02"), GRACE_BREACH), None, id="grace-red-after-outage-true-breach",
+        NodeFacts(due_date=d("2026-11-26"), yellow=Y),
+        "2026-12-09 08:00",
+        CardDue("red", d("2026-12-02"), GRACE_BREACH),
+        None,
+        id="grace-red-after-outage-true-breach",
     ),
     pytest.param(
-        NodeFacts(due_date=d("2026-11-26"), yellow=Y, recommitments=(rec("2026-12-02 23:59", "pending"),)),
-        "2026-12-20 00:00", None, None, id="pending-recommitment-stops-the-clock",
+        NodeFacts(
+            due_date=d("2026-11-26"), yellow=Y, recommitments=(rec("2026-12-02 23:59", "pending"),)
+        ),
+        "2026-12-20 00:00",
+        None,
+        None,
+        id="pending-recommitment-stops-the-clock",
     ),
     pytest.param(
-        NodeFacts(due_date=d("2026-11-26"), yellow=Y, recommitments=(rec("2026-12-03 00:00", "pending"),)),
-        "2026-12-03 08:00", CardDue("red", d("2026-12-02"), GRACE_BREACH), None,
+        NodeFacts(
+            due_date=d("2026-11-26"), yellow=Y, recommitments=(rec("2026-12-03 00:00", "pending"),)
+        ),
+        "2026-12-03 08:00",
+        CardDue("red", d("2026-12-02"), GRACE_BREACH),
+        None,
         id="recommitment-after-the-window-does-not-stop-it",
     ),
     pytest.param(
         NodeFacts(
-            due_date=d("2026-11-26"), yellow=Y,
+            due_date=d("2026-11-26"),
+            yellow=Y,
             recommitments=(rec("2026-11-30 10:00", "rejected", "2026-12-01 15:00"),),
         ),
-        "2026-12-04 23:59", None, at("2026-12-05 00:00"), id="rejection-restarts-the-window",
+        "2026-12-04 23:59",
+        None,
+        at("2026-12-05 00:00"),
+        id="rejection-restarts-the-window",
     ),
     pytest.param(
         NodeFacts(
-            due_date=d("2026-11-26"), yellow=Y,
+            due_date=d("2026-11-26"),
+            yellow=Y,
             recommitments=(rec("2026-11-30 10:00", "rejected", "2026-12-01 15:00"),),
         ),
-        "2026-12-05 00:00", CardDue("red", d("2026-12-04"), at("2026-12-05 00:00")), None,
+        "2026-12-05 00:00",
+        CardDue("red", d("2026-12-04"), at("2026-12-05 00:00")),
+        None,
         id="rejection-window-expires",
     ),
     pytest.param(
         NodeFacts(
-            due_date=d("2026-11-26"), yellow=Y,
+            due_date=d("2026-11-26"),
+            yellow=Y,
             recommitments=(
                 rec("2026-11-30 10:00", "rejected", "2026-12-01 15:00"),
                 rec("2026-12-02 10:00", "pending"),
             ),
         ),
-        "2026-12-20 00:00", None, None, id="second-recommitment-after-rejection-stops-it-again",
+        "2026-12-20 00:00",
+        None,
+        None,
+        id="second-recommitment-after-rejection-stops-it-again",
     ),
     pytest.param(
         NodeFacts(
-            due_date=d("2026-11-26"), committed_due_date=d("2026-12-15"), yellow=Y,
+            due_date=d("2026-11-26"),
+            committed_due_date=d("2026-12-15"),
+            yellow=Y,
             recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00"),),
         ),
-        "2026-12-15 23:59", None, at("2026-12-16 00:00"), id="approved-date-not-yet-breached",
+        "2026-12-15 23:59",
+        None,
+        at("2026-12-16 00:00"),
+        id="approved-date-not-yet-breached",
     ),
     pytest.param(
         NodeFacts(
-            due_date=d("2026-11-26"), committed_due_date=d("2026-12-15"), yellow=Y,
+            due_date=d("2026-11-26"),
+            committed_due_date=d("2026-12-15"),
+            yellow=Y,
             recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00"),),
         ),
-        "2026-12-16 00:00", CardDue("red", d("2026-12-15"), at("2026-12-16 00:00")), None,
+        "2026-12-16 00:00",
+        CardDue("red", d("2026-12-15"), at("2026-12-16 00:00")),
+        None,
         id="approved-date-breached",
     ),
     pytest.param(
         NodeFacts(
-            due_date=d("2026-11-26"), committed_due_date=d("2026-12-15"), yellow=Y,
+            due_date=d("2026-11-26"),
+            committed_due_date=d("2026-12-15"),
+            yellow=Y,
             completed_at=at("2026-12-15 18:00"),
             recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00"),),
         ),
-        "2026-12-20 00:00", None, None, id="completed-before-the-committed-breach",
+        "2026-12-20 00:00",
+        None,
+        None,
+        id="completed-before-the-committed-breach",
     ),
     pytest.param(
         NodeFacts(
-            due_date=d("2026-11-26"), committed_due_date=d("2026-12-15"), yellow=Y,
+            due_date=d("2026-11-26"),
+            committed_due_date=d("2026-12-15"),
+            yellow=Y,
             completed_at=at("2026-12-17 18:00"),
             recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00"),),
         ),
-        "2026-12-20 00:00", CardDue("red", d("2026-12-15"), at("2026-12-16 00:00")), None,
+        "2026-12-20 00:00",
+        CardDue("red", d("2026-12-15"), at("2026-12-16 00:00")),
+        None,
         id="completed-after-the-committed-breach-still-red",
     ),
     pytest.param(
         NodeFacts(due_date=d("2026-11-26"), yellow=Y, completed_at=at("2026-12-02 12:00")),
-        "2026-12-20 00:00", None, None, id="completed-inside-the-grace-window",
+        "2026-12-20 00:00",
+        None,
+        None,
+        id="completed-inside-the-grace-window",
     ),
     pytest.param(
         NodeFacts(due_date=d("2026-11-26"), yellow=Y, red=red("2026-12-03 00:05")),
-        "2026-12-20 00:00", None, None, id="one-red-card-only",
+        "2026-12-20 00:00",
+        None,
+        None,
+        id="one-red-card-only",
     ),
     pytest.param(
         NodeFacts(
-            due_date=d("2026-11-26"), committed_due_date=d("2026-12-25"), yellow=Y,
+            due_date=d("2026-11-26"),
+            committed_due_date=d("2026-12-25"),
+            yellow=Y,
             recommitments=(rec("2026-12-04 10:00", "approved", "2026-12-04 16:00"),),
         ),
-        "2026-12-04 17:00", CardDue("red", d("2026-12-02"), GRACE_BREACH), None,
+        "2026-12-04 17:00",
+        CardDue("red", d("2026-12-02"), GRACE_BREACH),
+        None,
         id="late-recommitment-approved-does-not-undo-the-grace-breach",
     ),
     pytest.param(
-        NodeFacts(due_date=d("2026-11-26"), yellow=Y, revoked=frozenset({("red", d("2026-12-02"))})),
-        "2026-12-20 00:00", None, None, id="revoked-grace-red-is-not-issued-again",
+        NodeFacts(
+            due_date=d("2026-11-26"), yellow=Y, revoked=frozenset({("red", d("2026-12-02"))})
+        ),
+        "2026-12-20 00:00",
+        None,
+        None,
+        id="revoked-grace-red-is-not-issued-again",
     ),
     pytest.param(
         NodeFacts(
-            due_date=d("2026-11-26"), committed_due_date=d("2026-12-15"), yellow=Y,
+            due_date=d("2026-11-26"),
+            committed_due_date=d("2026-12-15"),
+            yellow=Y,
             revoked=frozenset({("red", d("2026-12-02"))}),
             recommitments=(rec("2026-12-04 10:00", "approved", "2026-12-04 16:00"),),
         ),
-        "2026-12-16 00:00", CardDue("red", d("2026-12-15"), at("2026-12-16 00:00")), None,
+        "2026-12-16 00:00",
+        CardDue("red", d("2026-12-15"), at("2026-12-16 00:00")),
+        None,
         id="after-a-revoked-red-the-approved-date-still-has-teeth",
     ),
     pytest.param(
         NodeFacts(
-            due_date=d("2026-11-26"), yellow=Y, revoked=frozenset({("red", d("2026-12-02"))}),
+            due_date=d("2026-11-26"),
+            yellow=Y,
+            revoked=frozenset({("red", d("2026-12-02"))}),
             recommitments=(rec("2026-12-04 10:00", "rejected", "2026-12-04 16:00"),),
         ),
-        "2026-12-10 00:00", CardDue("red", d("2026-12-09"), at("2026-12-10 00:00")), None,
+        "2026-12-10 00:00",
+        CardDue("red", d("2026-12-09"), at("2026-12-10 00:00")),
+        None,
         id="after-a-revoked-red-a-rejection-opens-a-new-window",
     ),
 ]
@@ -271,7 +358,9 @@ def test_grace_window_uses_the_issue_day_not_the_breach_day():
 )
 def test_reminder_due(due, today, completed, expected):
     assert (
-        rules.reminder_due(due_date=d(due), today=d(today), completed=completed, reminder_days=(3, 1))
+        rules.reminder_due(
+            due_date=d(due), today=d(today), completed=completed, reminder_days=(3, 1)
+        )
         == expected
     )
 
@@ -296,7 +385,12 @@ def test_rank_scores_within_groups_ties_share_a_rank():
     ]
     result = {s.unit_id: s for s in rank_scores(rows, group)}
     assert [(result[i].score, result[i].rank) for i in (2, 1, 3, 6)] == [
-        (Decimal("100"), 1), (Decimal("97"), 2), (Decimal("97"), 2), (Decimal("96"), 4),
+        (Decimal("100"), 1),
+        (Decimal("97"), 2),
+        (Decimal("97"), 2),
+        (Decimal("96"), 4),
     ]
     assert (result[5].rank, result[4].rank) == (1, 2)
-    assert result[4] == UnitScore(4, "上派镇", "township", Decimal("100"), Decimal("-1"), Decimal("99"), 2)
+    assert result[4] == UnitScore(
+        4, "上派镇", "township", Decimal("100"), Decimal("-1"), Decimal("99"), 2
+    )

@@ -37,7 +37,9 @@ def test_a_leader_covering_a_locality_or_enterprise_sees_its_projects(client):
     town = LocalityFactory(name="上派镇")
     firm = EnterpriseFactory(name="瑞丰新材料有限公司")
     in_town = NodeFactory(project=ProjectFactory(locality=town), unit=UnitFactory(name="县经信局"))
-    of_firm = NodeFactory(project=ProjectFactory(enterprise=firm), unit=UnitFactory(name="县财政局"))
+    of_firm = NodeFactory(
+        project=ProjectFactory(enterprise=firm), unit=UnitFactory(name="县财政局")
+    )
     elsewhere = NodeFactory(unit=UnitFactory(name="县住建局"))
     town_leader, firm_leader = UserFactory(), UserFactory()
     Coverage.objects.create(leader=town_leader, target="locality", locality=town)

@@ -33,7 +33,17 @@ def revoked_card():
 
 
 @pytest.mark.parametrize(
-    "name", ["card", "recommitment", "supervisionitem", "inspectionrecord", "notification", "nodeevent", "sweeprun", "calendarday"],
+    "name",
+    [
+        "card",
+        "recommitment",
+        "supervisionitem",
+        "inspectionrecord",
+        "notification",
+        "nodeevent",
+        "sweeprun",
+        "calendarday",
+    ],
 )
 def test_changelists_open(root_client, revoked_card, name):
     assert root_client.get(reverse(f"admin:supervision_{name}_changelist")).status_code == 200
@@ -49,7 +59,12 @@ def test_a_revoked_card_cannot_be_restored_from_its_history(root_client, revoked
     assert response.status_code == 405
     revoked_card.refresh_from_db()
     assert revoked_card.revoked_at is not None
-    assert root_client.get(reverse("admin:supervision_card_change", args=[revoked_card.pk])).status_code == 200
+    assert (
+        root_client.get(
+            reverse("admin:supervision_card_change", args=[revoked_card.pk])
+        ).status_code
+        == 200
+    )
     assert root_client.get(reverse("admin:supervision_card_add")).status_code == 403
 
 
@@ -90,7 +105,9 @@ def test_only_the_supervision_office_keeps_the_calendar_in_the_admin(client):
     clerk.user_permissions.set(Permission.objects.filter(codename__endswith="calendarday"))
     client.force_login(clerk)
     # when
-    response = client.post(reverse("admin:supervision_calendarday_add"), {"date": "2026-12-01", "is_workday": ""})
+    response = client.post(
+        reverse("admin:supervision_calendarday_add"), {"date": "2026-12-01", "is_workday": ""}
+    )
     # then
     assert response.status_code == 403
     assert CalendarDay.objects.count() == 0
@@ -99,8 +116,12 @@ def test_only_the_supervision_office_keeps_the_calendar_in_the_admin(client):
 def test_reminder_days_must_be_a_list_of_day_counts(root_client):
     url = reverse("admin:scoring_ruleversion_add")
     base = {
-        "effective_from": "2099-01-01", "yellow_points": "1", "red_points": "2",
-        "base_score": "100", "grace_workdays": "3", "note": "",
+        "effective_from": "2099-01-01",
+        "yellow_points": "1",
+        "red_points": "2",
+        "base_score": "100",
+        "grace_workdays": "3",
+        "note": "",
     }
     for bad in ('["3天"]', "3", '{"a": 1}', "[0]", "[3, 3]"):
         response = root_client.post(url, {**base, "reminder_days": bad})

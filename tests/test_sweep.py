@@ -18,7 +18,6 @@ from supervision.models import (
     Card,
     NodeEvent,
     Notification,
-    Recommitment,
     SupervisionItem,
     SweepRun,
 )
@@ -74,11 +73,18 @@ def test_yellow_card_with_its_deduction_and_notifications(unit, people, capsys):
     assert card.points == Decimal("1.00")
     assert card.rule_version == RuleVersion.objects.get()
     entry = PointsEntry.objects.get()
-    assert (entry.unit, entry.kind, entry.points, entry.card) == (unit, "card_deduction", Decimal("-1.00"), card)
+    assert (entry.unit, entry.kind, entry.points, entry.card) == (
+        unit,
+        "card_deduction",
+        Decimal("-1.00"),
+        card,
+    )
     assert entry.occurred_at == card.breached_at
     # the unit's staff, its leader in charge and the supervision office; not the principal
     assert sorted(Notification.objects.values_list("recipient__username", flat=True)) == [
-        "leader", "staff", "supervisor",
+        "leader",
+        "staff",
+        "supervisor",
     ]
     assert card.history.first().history_user.username == "system"
     assert NodeEvent.objects.filter(node=node, kind="card_issued").count() == 1
@@ -110,7 +116,10 @@ def test_sweep_twice_gives_the_same_rows(unit, people):
 
 def test_after_a_five_day_outage_every_card_is_dated_at_its_true_breach(unit, people):
     # given: deadlines on each day of an outage that lasted from 11-21 to 11-26
-    nodes = [NodeFactory(unit=unit, due_date=dt.date(2026, 11, 20) + dt.timedelta(days=i)) for i in range(5)]
+    nodes = [
+        NodeFactory(unit=unit, due_date=dt.date(2026, 11, 20) + dt.timedelta(days=i))
+        for i in range(5)
+    ]
     # when
     run = sweep_run(as_of=at("2026-11-26 09:30"))
     # then
@@ -128,7 +137,10 @@ def test_a_node_completed_late_still_gets_its_yellow_card(unit, people):
     run = sweep_run(as_of=at("2026-11-22 00:00"))
     assert run.counts.yellow == 1
     assert Card.objects.get().node.completed_at == at("2026-11-21 10:00")
-    assert Node.objects.get(completed_at=at("2026-11-20 23:00")).next_escalation_at == ESCALATION_SETTLED
+    assert (
+        Node.objects.get(completed_at=at("2026-11-20 23:00")).next_escalation_at
+        == ESCALATION_SETTLED
+    )
 
 
 def test_no_recommitment_in_three_working_days_brings_red_item_and_second_deduction(unit, people):
@@ -142,11 +154,16 @@ def test_no_recommitment_in_three_working_days_brings_red_item_and_second_deduct
     assert (before.counts.red, after.counts.red, after.counts.items) == (0, 1, 1)
     red = Card.objects.get(kind="red")
     assert (red.deadline, red.breached_at, red.points) == (
-        dt.date(2026, 12, 2), at("2026-12-03 00:00"), Decimal("2.00"),
+        dt.date(2026, 12, 2),
+        at("2026-12-03 00:00"),
+        Decimal("2.00"),
     )
     item = SupervisionItem.objects.get()
     assert (item.card, item.node, item.unit, item.status) == (red, node, unit, "open")
-    assert sorted(PointsEntry.objects.values_list("points", flat=True)) == [Decimal("-2.00"), Decimal("-1.00")]
+    assert sorted(PointsEntry.objects.values_list("points", flat=True)) == [
+        Decimal("-2.00"),
+        Decimal("-1.00"),
+    ]
 
 
 @time_machine.travel(at("2026-11-30 10:00"), tick=False)
@@ -174,8 +191,12 @@ def test_pending_recommitment_stops_the_clock_and_lapses_at_red(unit, people):
 def test_rejection_restarts_the_window(unit, people):
     node = NodeFactory(unit=unit, due_date=dt.date(2026, 11, 26))
     sweep_run(as_of=at("2026-11-27 00:00"))
-    rec = recommitment_submit(node=node, actor=people["staff"], reason="原因", new_due_date=dt.date(2026, 12, 20))
-    recommitment_decide(recommitment=rec, actor=people["leader"], approve=False, comment="理由不充分")
+    rec = recommitment_submit(
+        node=node, actor=people["staff"], reason="原因", new_due_date=dt.date(2026, 12, 20)
+    )
+    recommitment_decide(
+        recommitment=rec, actor=people["leader"], approve=False, comment="理由不充分"
+    )
     # rejected Monday 11-30: Tue, Wed, Thu are the working days, breach Friday 12-04 00:00
     assert sweep_run(as_of=at("2026-12-03 23:59")).counts.red == 0
     assert sweep_run(as_of=at("2026-12-04 00:00")).counts.red == 1
@@ -217,7 +238,9 @@ def test_changing_a_rule_applies_to_new_cards_only(unit, people):
     NodeFactory(unit=unit, due_date=dt.date(2027, 1, 5))
     sweep_run(as_of=at("2027-01-01 00:00"))
     RuleVersion.objects.create(
-        effective_from=dt.date(2027, 1, 1), yellow_points=Decimal("1.50"), red_points=Decimal("3"),
+        effective_from=dt.date(2027, 1, 1),
+        yellow_points=Decimal("1.50"),
+        red_points=Decimal("3"),
         reminder_days=[3, 1],
     )
     sweep_run(as_of=at("2027-01-06 00:00"))
@@ -225,18 +248,32 @@ def test_changing_a_rule_applies_to_new_cards_only(unit, people):
         (at("2026-12-31 00:00"), Decimal("1.00")),
         (at("2027-01-06 00:00"), Decimal("1.50")),
     ]
-    assert sorted(PointsEntry.objects.values_list("points", flat=True)) == [Decimal("-1.50"), Decimal("-1.00")]
+    assert sorted(PointsEntry.objects.values_list("points", flat=True)) == [
+        Decimal("-1.50"),
+        Decimal("-1.00"),
+    ]
 
 
 def test_reminders_three_and_one_day_before_each_once(unit, people):
     node = NodeFactory(unit=unit, due_date=dt.date(2026, 12, 10))
-    made = [sweep_run(as_of=at(t)).counts.notifications for t in (
-        "2026-12-06 09:00", "2026-12-07 09:00", "2026-12-07 09:10", "2026-12-08 09:00",
-        "2026-12-09 09:00", "2026-12-09 09:10", "2026-12-10 09:00",
-    )]
+    made = [
+        sweep_run(as_of=at(t)).counts.notifications
+        for t in (
+            "2026-12-06 09:00",
+            "2026-12-07 09:00",
+            "2026-12-07 09:10",
+            "2026-12-08 09:00",
+            "2026-12-09 09:00",
+            "2026-12-09 09:10",
+            "2026-12-10 09:00",
+        )
+    ]
     assert made == [0, 1, 0, 0, 1, 0, 0]
-    assert sorted(Notification.objects.filter(kind="reminder").values_list("event_key", flat=True)) == [
-        f"reminder:{node.pk}:20261210:1", f"reminder:{node.pk}:20261210:3",
+    assert sorted(
+        Notification.objects.filter(kind="reminder").values_list("event_key", flat=True)
+    ) == [
+        f"reminder:{node.pk}:20261210:1",
+        f"reminder:{node.pk}:20261210:3",
     ]
 
 
@@ -287,4 +324,3 @@ def test_one_failing_node_does_not_stop_the_others_nor_the_reminders(unit, peopl
     assert bad.next_escalation_at is None  # tried again next pass
     monkeypatch.setattr(EscalationContext, "evaluate", real)
     assert sweep_run(as_of=at("2026-11-21 08:10")).counts.yellow == 1
-

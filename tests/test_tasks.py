@@ -21,7 +21,10 @@ def test_setup_schedules_is_idempotent(settings):
     call_command("setup_schedules")
     schedule = Schedule.objects.get(name="nodetrack.sweep")
     assert (schedule.func, schedule.schedule_type, schedule.minutes, schedule.repeats) == (
-        "supervision.tasks.sweep", Schedule.MINUTES, 10, -1,
+        "supervision.tasks.sweep",
+        Schedule.MINUTES,
+        10,
+        -1,
     )
     assert schedule.next_run is not None
     assert settings.Q_CLUSTER["catch_up"] is False

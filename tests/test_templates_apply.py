@@ -8,7 +8,14 @@ from django.urls import reverse
 
 from projects.models import Node, NodeTemplate, NodeTemplateStep
 from projects.services import node_template_apply
-from tests.factories import LocalityFactory, NodeFactory, ProjectFactory, UnitFactory, UserFactory, make_user
+from tests.factories import (
+    LocalityFactory,
+    NodeFactory,
+    ProjectFactory,
+    UnitFactory,
+    UserFactory,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -16,10 +23,16 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def template():
     t = NodeTemplate.objects.create(name="收储收回标准流程")
-    NodeTemplateStep.objects.create(template=t, seq=1, name="摸底调查", unit_kind="township", offset_days=10)
     NodeTemplateStep.objects.create(
-        template=t, seq=2, name="补偿款支付", unit_kind="department",
-        default_unit=UnitFactory(name="县财政局"), offset_days=60,
+        template=t, seq=1, name="摸底调查", unit_kind="township", offset_days=10
+    )
+    NodeTemplateStep.objects.create(
+        template=t,
+        seq=2,
+        name="补偿款支付",
+        unit_kind="department",
+        default_unit=UnitFactory(name="县财政局"),
+        offset_days=60,
     )
     return t
 
@@ -30,7 +43,10 @@ def test_nodes_follow_the_steps_after_the_existing_ones(template):
     NodeFactory(project=project, seq=1)
     # when
     nodes = node_template_apply(
-        project=project, template=template, start_date=dt.date(2027, 1, 4), actor=make_user("supervisor"),
+        project=project,
+        template=template,
+        start_date=dt.date(2027, 1, 4),
+        actor=make_user("supervisor"),
     )
     # then
     assert [(n.seq, n.name, n.unit.name, n.due_date) for n in nodes] == [
@@ -41,17 +57,29 @@ def test_nodes_follow_the_steps_after_the_existing_ones(template):
 
 
 def test_a_department_step_without_a_unit_is_refused_and_nothing_is_made(template):
-    NodeTemplateStep.objects.create(template=template, seq=3, name="出让", unit_kind="department", offset_days=90)
+    NodeTemplateStep.objects.create(
+        template=template, seq=3, name="出让", unit_kind="department", offset_days=90
+    )
     project = ProjectFactory()
     with pytest.raises(ValidationError):
-        node_template_apply(project=project, template=template, start_date=dt.date(2027, 1, 4), actor=make_user("supervisor"))
+        node_template_apply(
+            project=project,
+            template=template,
+            start_date=dt.date(2027, 1, 4),
+            actor=make_user("supervisor"),
+        )
     assert Node.objects.count() == 0
 
 
 def test_unit_staff_may_not_apply_templates(template):
     unit = UnitFactory()
     with pytest.raises(PermissionDenied):
-        node_template_apply(project=ProjectFactory(), template=template, start_date=dt.date(2027, 1, 4), actor=make_user("staff", unit))
+        node_template_apply(
+            project=ProjectFactory(),
+            template=template,
+            start_date=dt.date(2027, 1, 4),
+            actor=make_user("staff", unit),
+        )
     assert Node.objects.count() == 0
 
 
@@ -63,13 +91,21 @@ def test_admin_action_applies_to_the_selected_projects(client, template):
     # when: the action first asks for the template and the start date
     form = client.post(url, {"action": "apply_template", "_selected_action": [first.pk, second.pk]})
     assert form.status_code == 200 and "开始日期" in form.content.decode()
-    done = client.post(url, {
-        "action": "apply_template", "_selected_action": [first.pk, second.pk], "apply": "1",
-        "template": template.pk, "start_date": "2027-01-04",
-    })
+    done = client.post(
+        url,
+        {
+            "action": "apply_template",
+            "_selected_action": [first.pk, second.pk],
+            "apply": "1",
+            "template": template.pk,
+            "start_date": "2027-01-04",
+        },
+    )
     # then
     assert done.status_code == 302
     assert sorted(Node.objects.values_list("project__code", "seq", "due_date")) == [
-        (first.code, 1, dt.date(2027, 1, 14)), (first.code, 2, dt.date(2027, 3, 5)),
-        (second.code, 1, dt.date(2027, 1, 14)), (second.code, 2, dt.date(2027, 3, 5)),
+        (first.code, 1, dt.date(2027, 1, 14)),
+        (first.code, 2, dt.date(2027, 3, 5)),
+        (second.code, 1, dt.date(2027, 1, 14)),
+        (second.code, 2, dt.date(2027, 3, 5)),
     ]

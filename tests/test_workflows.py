@@ -85,14 +85,21 @@ def test_submit_then_approve_sets_the_committed_date_and_tells_people(yellow_nod
     # then: the approvers are told
     assert rec.status == "pending"
     assert sorted(
-        Notification.objects.filter(kind="recommitment_waiting").values_list("recipient__username", flat=True)
+        Notification.objects.filter(kind="recommitment_waiting").values_list(
+            "recipient__username", flat=True
+        )
     ) == ["leader", "principal"]
     # when
     recommitment_decide(recommitment=rec, actor=people["leader"], approve=True, comment="同意")
     # then
     rec.refresh_from_db()
     yellow_node.refresh_from_db()
-    assert (rec.status, rec.decided_by, rec.comment, rec.decided_at) == ("approved", people["leader"], "同意", NOW)
+    assert (rec.status, rec.decided_by, rec.comment, rec.decided_at) == (
+        "approved",
+        people["leader"],
+        "同意",
+        NOW,
+    )
     assert yellow_node.committed_due_date == dt.date(2026, 12, 20)
     assert yellow_node.history.first().history_user == people["leader"]
     assert Notification.objects.get(kind="recommitment_decided").recipient == people["staff"]
@@ -101,7 +108,9 @@ def test_submit_then_approve_sets_the_committed_date_and_tells_people(yellow_nod
 
 def test_principal_may_decide_for_any_unit(yellow_node, people):
     rec = submit(yellow_node, people["staff"])
-    recommitment_decide(recommitment=rec, actor=people["principal"], approve=False, comment="请细化措施")
+    recommitment_decide(
+        recommitment=rec, actor=people["principal"], approve=False, comment="请细化措施"
+    )
     rec.refresh_from_db()
     assert (rec.status, rec.decided_by) == ("rejected", people["principal"])
 
@@ -169,7 +178,9 @@ def test_a_decision_is_final(yellow_node, people):
     recommitment_decide(recommitment=rec, actor=people["leader"], approve=True, comment="")
     before = snapshot()
     with pytest.raises(Conflict) as exc:
-        recommitment_decide(recommitment=rec, actor=people["principal"], approve=False, comment="不同意")
+        recommitment_decide(
+            recommitment=rec, actor=people["principal"], approve=False, comment="不同意"
+        )
     assert exc.value.code == "already_decided"
     assert snapshot() == before
 
@@ -196,7 +207,9 @@ def unit_points(unit) -> Decimal:
     return PointsEntry.objects.filter(unit=unit).aggregate(s=Sum("points"))["s"] or Decimal("0")
 
 
-def test_revocation_restores_the_score_and_the_card_is_not_issued_again(yellow_node, unit, people, frozen):
+def test_revocation_restores_the_score_and_the_card_is_not_issued_again(
+    yellow_node, unit, people, frozen
+):
     # given: yellow then red (no recommitment)
     sweep_run(as_of=at("2026-12-03 00:00"))
     assert unit_points(unit) == Decimal("-3.00")
@@ -208,7 +221,11 @@ def test_revocation_restores_the_score_and_the_card_is_not_issued_again(yellow_n
     assert (red.revoked_by, red.revoke_reason) == (people["supervisor"], "节点时间录入有误")
     assert unit_points(unit) == Decimal("-1.00")
     reversal = PointsEntry.objects.get(kind="card_reversal")
-    assert (reversal.points, reversal.card, reversal.occurred_at) == (Decimal("2.00"), red, red.breached_at)
+    assert (reversal.points, reversal.card, reversal.occurred_at) == (
+        Decimal("2.00"),
+        red,
+        red.breached_at,
+    )
     item = SupervisionItem.objects.get()
     assert (item.status, item.closed_by) == ("closed", people["supervisor"])
     # and a later sweep does not issue it again
@@ -267,10 +284,17 @@ def test_supervision_item_inspection_and_close(yellow_node, people):
     item = SupervisionItem.objects.get()
     with pytest.raises(PermissionDenied):
         supervision_item_add_inspection(
-            item=item, actor=people["leader"], mode="offline", inspected_on=dt.date(2026, 11, 30), text="现场"
+            item=item,
+            actor=people["leader"],
+            mode="offline",
+            inspected_on=dt.date(2026, 11, 30),
+            text="现场",
         )
     record = supervision_item_add_inspection(
-        item=item, actor=people["supervisor"], mode="offline", inspected_on=dt.date(2026, 11, 30),
+        item=item,
+        actor=people["supervisor"],
+        mode="offline",
+        inspected_on=dt.date(2026, 11, 30),
         text="现场督查，企业已同意腾退",
     )
     assert (record.mode, record.author) == ("offline", people["supervisor"])
@@ -289,14 +313,20 @@ def test_completion_marks_the_item_ready_to_close(yellow_node, people, frozen):
     item = SupervisionItem.objects.get()
     yellow_node.refresh_from_db()
     assert (yellow_node.completed_at, yellow_node.progress) == (at("2026-12-04 09:00"), 100)
-    assert (item.status, item.ready_to_close_at, item.is_ready_to_close) == ("open", at("2026-12-04 09:00"), True)
+    assert (item.status, item.ready_to_close_at, item.is_ready_to_close) == (
+        "open",
+        at("2026-12-04 09:00"),
+        True,
+    )
     with pytest.raises(Conflict):
         node_complete(node=yellow_node, actor=people["staff"], note="")
 
 
 def test_progress_report_by_the_units_staff_only(unit, people):
     node = NodeFactory(unit=unit, due_date=dt.date(2026, 12, 26))
-    report = node_progress_report(node=node, actor=people["staff"], percent=40, note="评估报告已完成")
+    report = node_progress_report(
+        node=node, actor=people["staff"], percent=40, note="评估报告已完成"
+    )
     node.refresh_from_db()
     assert (node.progress, report.percent, report.author) == (40, 40, people["staff"])
     for bad in (-1, 101, "50", None):
@@ -318,14 +348,20 @@ def test_records_are_stored_in_chinese_when_the_writer_reads_english(yellow_node
         submit(yellow_node, people["staff"])
     event = NodeEvent.objects.get(kind="recommitment_submitted")
     assert event.message == "提交重新承诺：2026-12-20 前完成"
-    assert Notification.objects.filter(kind="recommitment_waiting").first().title.endswith("提交了重新承诺，待您审批")
+    assert (
+        Notification.objects.filter(kind="recommitment_waiting")
+        .first()
+        .title.endswith("提交了重新承诺，待您审批")
+    )
 
 
 def test_after_a_revoked_red_card_the_approved_date_still_has_teeth(yellow_node, people, frozen):
     # given: red for the grace window, revoked (the unit had explained on paper in time)
     sweep_run(as_of=at("2026-12-03 00:00"))
     frozen.move_to(at("2026-12-03 09:00"))
-    card_revoke(card=Card.objects.get(kind="red"), actor=people["supervisor"], reason="单位已按时线下说明")
+    card_revoke(
+        card=Card.objects.get(kind="red"), actor=people["supervisor"], reason="单位已按时线下说明"
+    )
     # when: the unit recommits, the leader approves, and the new date passes
     rec = submit(yellow_node, people["staff"], new_due_date=dt.date(2026, 12, 10))
     recommitment_decide(recommitment=rec, actor=people["leader"], approve=True, comment="同意")
@@ -334,7 +370,8 @@ def test_after_a_revoked_red_card_the_approved_date_still_has_teeth(yellow_node,
     # then: a new red card for the new deadline; the revoked one is not issued again
     assert again.counts.red == 1
     assert sorted(Card.objects.filter(kind="red").values_list("deadline", "revoked_at")) == [
-        (dt.date(2026, 12, 2), at("2026-12-03 09:00")), (dt.date(2026, 12, 10), None),
+        (dt.date(2026, 12, 2), at("2026-12-03 09:00")),
+        (dt.date(2026, 12, 10), None),
     ]
     assert unit_points(yellow_node.unit) == Decimal("-3.00")
 

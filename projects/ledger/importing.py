@@ -157,9 +157,11 @@ class _Plan:
             .order_by("pk")
         }
         lines: dict[int, dict[str, DisposalLine]] = {}
-        for line in DisposalLine.objects.select_for_update(of=("self",)).filter(
-            project_id__in=code_by_id
-        ).order_by("pk"):
+        for line in (
+            DisposalLine.objects.select_for_update(of=("self",))
+            .filter(project_id__in=code_by_id)
+            .order_by("pk")
+        ):
             lines.setdefault(line.project_id, {})[line.method] = line
         unit_names = {v[c] for v in cells for c in (Col.LOCALITY, Col.UNIT) if c in v}
         leader_names = {v[Col.LEADER] for v in cells if Col.LEADER in v}
@@ -239,7 +241,8 @@ class _Plan:
             return by_full_name[0], ""
         if by_full_name:
             return None, _("系统中有%(count)s个用户姓名为“%(name)s”，请改填用户名") % {
-                "count": len(by_full_name), "name": name,
+                "count": len(by_full_name),
+                "name": name,
             }
         return None, _("系统中没有姓名或用户名为“%(name)s”的用户") % {"name": name}
 
@@ -339,7 +342,9 @@ class _Plan:
         for method, line in existing.items():
             if method not in in_file:
                 result.warnings.append(
-                    _("项目“%(code)s”在系统中的处置方式“%(method)s”（%(area)s亩）台账中没有，已保留，请核对")
+                    _(
+                        "项目“%(code)s”在系统中的处置方式“%(method)s”（%(area)s亩）台账中没有，已保留，请核对"
+                    )
                     % {"code": project.code, "method": NAME_BY_METHOD[method], "area": line.area_mu}
                 )
         return changed
@@ -387,18 +392,25 @@ def _record_events(node: Node, *, old_due: dt.date | None, completing: bool, act
     now = clock.now()
     if old_due is not None and old_due != node.due_date:
         node_event_record(
-            node=node, kind=NodeEventKind.DUE_CHANGED, actor=actor, at=now,
+            node=node,
+            kind=NodeEventKind.DUE_CHANGED,
+            actor=actor,
+            at=now,
             message=_("节点时间由 %(old)s 调整为 %(new)s：%(reason)s")
             % {
                 "old": old_due.isoformat(),
                 "new": node.due_date.isoformat(),
                 "reason": CHANGE_REASON,
             },
-            old=old_due.isoformat(), new=node.due_date.isoformat(),
+            old=old_due.isoformat(),
+            new=node.due_date.isoformat(),
         )
     if completing:
         node_event_record(
-            node=node, kind=NodeEventKind.COMPLETED, actor=actor, at=now,
+            node=node,
+            kind=NodeEventKind.COMPLETED,
+            actor=actor,
+            at=now,
             message=_("节点办结（台账导入，办结日期%(date)s）")
             % {"date": clock.local_date(node.completed_at).isoformat()},
             completed_at=node.completed_at.isoformat(),

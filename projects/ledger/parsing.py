@@ -41,12 +41,30 @@ class Col:
 
 
 COLUMNS = (
-    Col.CODE, Col.NAME, Col.LOCALITY, Col.ENTERPRISE, Col.METHODS, Col.AREAS, Col.SEQ,
-    Col.NODE_NAME, Col.UNIT, Col.DUE, Col.COMPLETED, Col.OWNER, Col.LEADER,
+    Col.CODE,
+    Col.NAME,
+    Col.LOCALITY,
+    Col.ENTERPRISE,
+    Col.METHODS,
+    Col.AREAS,
+    Col.SEQ,
+    Col.NODE_NAME,
+    Col.UNIT,
+    Col.DUE,
+    Col.COMPLETED,
+    Col.OWNER,
+    Col.LEADER,
 )
 REQUIRED = (
-    Col.CODE, Col.NAME, Col.LOCALITY, Col.METHODS, Col.AREAS, Col.SEQ, Col.NODE_NAME,
-    Col.UNIT, Col.DUE,
+    Col.CODE,
+    Col.NAME,
+    Col.LOCALITY,
+    Col.METHODS,
+    Col.AREAS,
+    Col.SEQ,
+    Col.NODE_NAME,
+    Col.UNIT,
+    Col.DUE,
 )
 HEADER_SCAN_ROWS = 10
 
@@ -113,7 +131,9 @@ class LedgerError:
     def __str__(self) -> str:
         if self.row is not None and self.column:
             return _("第%(row)s行 %(column)s：%(message)s") % {
-                "row": self.row, "column": self.column, "message": self.message,
+                "row": self.row,
+                "column": self.column,
+                "message": self.message,
             }
         if self.row is not None:
             return _("第%(row)s行：%(message)s") % {"row": self.row, "message": self.message}
@@ -208,9 +228,7 @@ def read_bytes(path_or_file: str | Path | BinaryIO) -> bytes:
         try:
             return Path(path_or_file).read_bytes()
         except OSError:
-            raise LedgerFileError(
-                _("无法读取文件“%(path)s”。") % {"path": path_or_file}
-            ) from None
+            raise LedgerFileError(_("无法读取文件“%(path)s”。") % {"path": path_or_file}) from None
     data = path_or_file.read()
     return data.encode("utf-8") if isinstance(data, str) else data
 
@@ -279,12 +297,16 @@ def find_header(
         if columns and (best is None or len(columns) > len(best[1])):
             best = (number, columns, errors)
     if best is None:
-        return None, {}, [
-            LedgerError(
-                _("前%(count)s行中未找到表头，表头须包含以下列：%(columns)s")
-                % {"count": HEADER_SCAN_ROWS, "columns": "、".join(REQUIRED)}
-            )
-        ]
+        return (
+            None,
+            {},
+            [
+                LedgerError(
+                    _("前%(count)s行中未找到表头，表头须包含以下列：%(columns)s")
+                    % {"count": HEADER_SCAN_ROWS, "columns": "、".join(REQUIRED)}
+                )
+            ],
+        )
     number, columns, errors = best
     errors += [
         LedgerError(_("缺少此列"), number, column) for column in REQUIRED if column not in columns
@@ -330,7 +352,13 @@ class RawRow:
 
 
 TEXT_COLUMNS = (
-    Col.CODE, Col.NAME, Col.LOCALITY, Col.ENTERPRISE, Col.NODE_NAME, Col.UNIT, Col.OWNER,
+    Col.CODE,
+    Col.NAME,
+    Col.LOCALITY,
+    Col.ENTERPRISE,
+    Col.NODE_NAME,
+    Col.UNIT,
+    Col.OWNER,
     Col.LEADER,
 )
 
@@ -346,9 +374,7 @@ def parse_cells(raw: RawRow, *, today: dt.date) -> None:
         if column in TEXT_COLUMNS:
             text = cell_text(value)
             if len(text) > MAX_LENGTH[column]:
-                raw.error(
-                    column, _("超过%(limit)s个字符") % {"limit": MAX_LENGTH[column]}
-                )
+                raw.error(column, _("超过%(limit)s个字符") % {"limit": MAX_LENGTH[column]})
             else:
                 raw.values[column] = text
             continue
@@ -387,7 +413,9 @@ def parse_methods(value: Any) -> tuple[str, ...]:
         name = part.strip()
         if name not in METHOD_BY_NAME:
             raise CellError(
-                _("无法识别的处置方式“%(value)s”（应为收储收回、嫁接盘活或自主提升，多种用“+”或“、”连接）")
+                _(
+                    "无法识别的处置方式“%(value)s”（应为收储收回、嫁接盘活或自主提升，多种用“+”或“、”连接）"
+                )
                 % {"value": name}
             )
         if METHOD_BY_NAME[name] in methods:
@@ -434,14 +462,10 @@ def parse_seq(value: Any) -> int:
     else:
         text = unicodedata.normalize("NFKC", cell_text(value)).strip()
         if not INTEGER.match(text):
-            raise CellError(
-                _("应为不小于1的整数，而不是“%(value)s”") % {"value": cell_text(value)}
-            )
+            raise CellError(_("应为不小于1的整数，而不是“%(value)s”") % {"value": cell_text(value)})
         number = int(text.split(".")[0])
     if not 1 <= number <= SEQ_MAX:
-        raise CellError(
-            _("应为不小于1的整数，而不是“%(value)s”") % {"value": cell_text(value)}
-        )
+        raise CellError(_("应为不小于1的整数，而不是“%(value)s”") % {"value": cell_text(value)})
     return number
 
 

@@ -11,9 +11,9 @@ from .items import (
 )
 from .notifications import (
     notification_mark_read,
-    notifications_mark_all_read,
     notifications_create,
     notifications_deliver,
+    notifications_mark_all_read,
 )
 from .recommitments import recommitment_decide, recommitment_submit
 from .records import node_event_record

@@ -29,7 +29,12 @@ def _nodes_in_grace_refresh() -> int:
 @in_record_language
 @transaction.atomic
 def calendar_day_save(
-    *, actor: User, date: dt.date, is_workday: bool, name: str = "", instance: CalendarDay | None = None
+    *,
+    actor: User,
+    date: dt.date,
+    is_workday: bool,
+    name: str = "",
+    instance: CalendarDay | None = None,
 ) -> CalendarDay:
     """Enter or change one day of the official calendar (a holiday or a make-up working day)."""
     scope = user_scope(user=actor)

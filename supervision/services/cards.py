@@ -5,9 +5,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from nodetrack import clock
-from nodetrack.i18n import in_record_language
 from nodetrack.audit import audited_save
 from nodetrack.errors import Conflict
+from nodetrack.i18n import in_record_language
 from organization.models import User
 from organization.selectors import user_scope
 from scoring.choices import EntryKind
@@ -32,9 +32,7 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
     if len(reason) > 2000:
         raise ValidationError({"reason": [_("撤销理由不能超过2000字。")]})
     card = (
-        Card.objects.select_for_update(of=("self",))
-        .select_related("node", "unit")
-        .get(pk=card.pk)
+        Card.objects.select_for_update(of=("self",)).select_related("node", "unit").get(pk=card.pk)
     )
     if card.is_revoked:
         raise Conflict(_("该亮牌已被撤销。"), "already_revoked")
@@ -51,13 +49,21 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
     audited_save(card, actor=actor, reason=_("撤销亮牌"))
     # Dated at the breach, so the score of the period the card hit is restored.
     PointsEntry.objects.create(
-        unit=card.unit, kind=EntryKind.CARD_REVERSAL, points=card.points, card=card,
-        rule_version=card.rule_version, occurred_at=card.breached_at, created_by=actor,
+        unit=card.unit,
+        kind=EntryKind.CARD_REVERSAL,
+        points=card.points,
+        card=card,
+        rule_version=card.rule_version,
+        occurred_at=card.breached_at,
+        created_by=actor,
         reason=_("撤销%(kind)s（%(node)s）：%(reason)s")
         % {"kind": card.get_kind_display(), "node": card.node, "reason": reason},
     )
     node_event_record(
-        node=card.node, kind=NodeEventKind.CARD_REVOKED, actor=actor, at=now,
+        node=card.node,
+        kind=NodeEventKind.CARD_REVOKED,
+        actor=actor,
+        at=now,
         message=_("撤销%(kind)s：%(reason)s") % {"kind": card.get_kind_display(), "reason": reason},
         card=card.pk,
     )
@@ -75,8 +81,12 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
             rec.comment = _("黄牌已撤销，重新承诺无需审批")
             audited_save(rec, actor=actor, reason=rec.comment)
             node_event_record(
-                node=card.node, kind=NodeEventKind.RECOMMITMENT_LAPSED, actor=actor, at=now,
-                message=rec.comment, recommitment=rec.pk,
+                node=card.node,
+                kind=NodeEventKind.RECOMMITMENT_LAPSED,
+                actor=actor,
+                at=now,
+                message=rec.comment,
+                recommitment=rec.pk,
             )
     nodes_refresh_escalation(node_ids=[card.node_id])
     return card

@@ -27,7 +27,11 @@ def node_completion_follow_up(*, node: Node, actor: User, at: dt.datetime) -> No
         rec.comment = _("节点已办结，重新承诺无需审批")
         audited_save(rec, actor=actor, reason=rec.comment)
         node_event_record(
-            node=node, kind=NodeEventKind.RECOMMITMENT_LAPSED, actor=actor, at=at,
-            message=rec.comment, recommitment=rec.pk,
+            node=node,
+            kind=NodeEventKind.RECOMMITMENT_LAPSED,
+            actor=actor,
+            at=at,
+            message=rec.comment,
+            recommitment=rec.pk,
         )
     nodes_refresh_escalation(node_ids=[node.pk])

@@ -8,12 +8,11 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from nodetrack import clock
-from nodetrack.i18n import in_record_language
 from nodetrack.audit import audited_save
+from nodetrack.i18n import in_record_language
 from organization.models import User
 from projects.models import Node
 from scoring.choices import EntryKind
@@ -87,8 +86,8 @@ def sweep_run(*, as_of: dt.datetime | None = None, batch_size: int | None = None
             counts.fail("reminders")
     run.error = "\n".join(counts.errors)
     run.finished_at = clock.now()
-    for field in ("yellow", "red", "items", "notifications", "nodes_checked"):
-        setattr(run, field, getattr(counts, field))
+    for name in ("yellow", "red", "items", "notifications", "nodes_checked"):
+        setattr(run, name, getattr(counts, name))
     run.save()
     run.counts = counts
     return run
@@ -114,7 +113,7 @@ def _escalate_due_nodes(ctx, actor, as_of, batch_size, counts) -> None:
         .values_list("pk", flat=True)
     )
     for start in range(0, len(due_ids), batch_size):
-        _escalate_batch(due_ids[start:start + batch_size], ctx, actor, as_of, counts)
+        _escalate_batch(due_ids[start : start + batch_size], ctx, actor, as_of, counts)
 
 
 def _escalate_batch(ids: list[int], ctx, actor, as_of, counts) -> None:
@@ -172,7 +171,9 @@ def _node_escalate(node_id: int, ctx, actor: User, as_of, counts: SweepCounts) -
     """Issue what the rules owe one node, all or nothing, under the node's row lock."""
     with transaction.atomic():
         node = (
-            Node.objects.select_for_update(of=("self",)).select_related("project").get(pk=node_id)
+            Node.objects.select_for_update(of=("self",))
+            .select_related("project", "unit")
+            .get(pk=node_id)
         )
         for _round in range(2):  # at most a yellow and then a red
             facts = node_facts([node])[node.pk]
@@ -190,8 +191,13 @@ def _card_issue(node: Node, due: rules.CardDue, ctx, actor, as_of, counts) -> bo
     policy = ctx.policy_on(clock.local_date(due.breached_at))
     points = policy.points_for(due.kind)
     card = Card(
-        node=node, unit_id=node.unit_id, kind=due.kind, deadline=due.deadline,
-        breached_at=due.breached_at, issued_at=as_of, points=points,
+        node=node,
+        unit_id=node.unit_id,
+        kind=due.kind,
+        deadline=due.deadline,
+        breached_at=due.breached_at,
+        issued_at=as_of,
+        points=points,
         rule_version_id=policy.version_id,
     )
     try:
@@ -202,15 +208,25 @@ def _card_issue(node: Node, due: rules.CardDue, ctx, actor, as_of, counts) -> bo
     kind_label = CardKind(due.kind).label
     deadline = f"{due.deadline:%Y-%m-%d}"
     PointsEntry.objects.create(
-        unit_id=node.unit_id, kind=EntryKind.CARD_DEDUCTION, points=-points, card=card,
-        rule_version_id=policy.version_id, occurred_at=due.breached_at, created_by=actor,
+        unit_id=node.unit_id,
+        kind=EntryKind.CARD_DEDUCTION,
+        points=-points,
+        card=card,
+        rule_version_id=policy.version_id,
+        occurred_at=due.breached_at,
+        created_by=actor,
         reason=_("%(node)s 超过期限 %(deadline)s，%(kind)s扣%(points)s分")
         % {"node": node, "deadline": deadline, "kind": kind_label, "points": points},
     )
     node_event_record(
-        node=node, kind=NodeEventKind.CARD_ISSUED, actor=actor, at=as_of,
+        node=node,
+        kind=NodeEventKind.CARD_ISSUED,
+        actor=actor,
+        at=as_of,
         message=_("%(kind)s：超过期限 %(deadline)s") % {"kind": kind_label, "deadline": deadline},
-        card=card.pk, breached_at=due.breached_at.isoformat(), points=str(points),
+        card=card.pk,
+        breached_at=due.breached_at.isoformat(),
+        points=str(points),
     )
     if due.kind == rules.YELLOW:
         counts.yellow += 1
@@ -218,8 +234,11 @@ def _card_issue(node: Node, due: rules.CardDue, ctx, actor, as_of, counts) -> bo
         counts.red += 1
         counts.items += _red_card_follow_up(node, card, actor, as_of)
     counts.notifications += notifications_create(
-        recipients=ctx.card_recipients(node.unit_id), kind=NotificationKind.CARD_ISSUED, event_key=f"card:{card.pk}",
-        node=node, at=as_of,
+        recipients=ctx.card_recipients(node.unit_id),
+        kind=NotificationKind.CARD_ISSUED,
+        event_key=f"card:{card.pk}",
+        node=node,
+        at=as_of,
         title=_("%(unit)s 的节点“%(node)s”被亮%(kind)s")
         % {"unit": node.unit, "node": node.name, "kind": kind_label},
         body=_("项目 %(project)s，节点“%(node)s”超过期限 %(deadline)s，扣%(points)s分。")
@@ -233,8 +252,12 @@ def _red_card_follow_up(node: Node, card: Card, actor, as_of) -> int:
     item = SupervisionItem(card=card, node=node, unit_id=node.unit_id, opened_at=as_of)
     audited_save(item, actor=actor, reason=_("列入重点督办事项"))
     node_event_record(
-        node=node, kind=NodeEventKind.ITEM_OPENED, actor=actor, at=as_of,
-        message=_("列入重点督办事项"), item=item.pk,
+        node=node,
+        kind=NodeEventKind.ITEM_OPENED,
+        actor=actor,
+        at=as_of,
+        message=_("列入重点督办事项"),
+        item=item.pk,
     )
     for rec in Recommitment.objects.filter(node=node, status=RecommitmentStatus.PENDING):
         rec.status = RecommitmentStatus.LAPSED
@@ -242,8 +265,12 @@ def _red_card_follow_up(node: Node, card: Card, actor, as_of) -> int:
         rec.comment = _("已亮红牌，待审批的重新承诺自动失效")
         audited_save(rec, actor=actor, reason=rec.comment)
         node_event_record(
-            node=node, kind=NodeEventKind.RECOMMITMENT_LAPSED, actor=actor, at=as_of,
-            message=rec.comment, recommitment=rec.pk,
+            node=node,
+            kind=NodeEventKind.RECOMMITMENT_LAPSED,
+            actor=actor,
+            at=as_of,
+            message=rec.comment,
+            recommitment=rec.pk,
         )
     return 1
 
@@ -279,12 +306,15 @@ def _send_reminders(ctx: EscalationContext, as_of: dt.datetime) -> int:
         .distinct()
     )
     made = 0
-    for node, due, days, key in due_now:
+    for node, due, _days, key in due_now:
         if key in sent:
             continue
         made += notifications_create(
-            recipients=ctx.unit_staff(node.unit_id), kind=NotificationKind.REMINDER,
-            event_key=key, node=node, at=as_of,
+            recipients=ctx.unit_staff(node.unit_id),
+            kind=NotificationKind.REMINDER,
+            event_key=key,
+            node=node,
+            at=as_of,
             title=_("节点“%(node)s”将于 %(due)s 到期")
             % {"node": node.name, "due": f"{due:%Y-%m-%d}"},
             body=_("项目 %(project)s，责任单位 %(unit)s，还剩 %(days)s 天，请按时办结。")

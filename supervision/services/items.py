@@ -7,9 +7,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from nodetrack import clock
-from nodetrack.i18n import in_record_language
 from nodetrack.audit import audited_save
 from nodetrack.errors import Conflict
+from nodetrack.i18n import in_record_language
 from organization.models import User
 from organization.selectors import user_scope
 
@@ -37,7 +37,12 @@ def _open_item(item: SupervisionItem) -> SupervisionItem:
 @in_record_language
 @transaction.atomic
 def supervision_item_add_inspection(
-    *, item: SupervisionItem, actor: User, mode: str, inspected_on: dt.date, text: str,
+    *,
+    item: SupervisionItem,
+    actor: User,
+    mode: str,
+    inspected_on: dt.date,
+    text: str,
     files=(),
 ) -> InspectionRecord:
     """Record what the supervision office did about an item, online or on site, with files."""
@@ -61,9 +66,14 @@ def supervision_item_add_inspection(
     for f in files:
         InspectionAttachment.objects.create(record=record, file=f, name=f.name[:200])
     node_event_record(
-        node=item.node, kind=NodeEventKind.INSPECTION, actor=actor, at=clock.now(),
-        message=_("%(mode)s督查：%(text)s") % {"mode": record.get_mode_display(), "text": text[:200]},
-        item=item.pk, record=record.pk,
+        node=item.node,
+        kind=NodeEventKind.INSPECTION,
+        actor=actor,
+        at=clock.now(),
+        message=_("%(mode)s督查：%(text)s")
+        % {"mode": record.get_mode_display(), "text": text[:200]},
+        item=item.pk,
+        record=record.pk,
     )
     return record
 
@@ -99,7 +109,11 @@ def supervision_item_close(*, item: SupervisionItem, actor: User, note: str) -> 
     item.close_note = note
     audited_save(item, actor=actor, reason=_("销号"))
     node_event_record(
-        node=item.node, kind=NodeEventKind.ITEM_CLOSED, actor=actor, at=now,
-        message=_("督办销号：%(note)s") % {"note": note}, item=item.pk,
+        node=item.node,
+        kind=NodeEventKind.ITEM_CLOSED,
+        actor=actor,
+        at=now,
+        message=_("督办销号：%(note)s") % {"note": note},
+        item=item.pk,
     )
     return item

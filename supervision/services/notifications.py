@@ -36,13 +36,19 @@ def notifications_create(
     if not recipient_ids:
         return 0
     existing = set(
-        Notification.objects.filter(event_key=event_key, recipient_id__in=recipient_ids)
-        .values_list("recipient_id", flat=True)
+        Notification.objects.filter(
+            event_key=event_key, recipient_id__in=recipient_ids
+        ).values_list("recipient_id", flat=True)
     )
     new = [
         Notification(
-            recipient_id=rid, kind=kind, event_key=event_key, title=title[:200], body=body,
-            node=node, created_at=at,
+            recipient_id=rid,
+            kind=kind,
+            event_key=event_key,
+            title=title[:200],
+            body=body,
+            node=node,
+            created_at=at,
         )
         for rid in sorted(recipient_ids - existing)
     ]

@@ -7,9 +7,9 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from nodetrack import clock
-from nodetrack.i18n import in_record_language
 from nodetrack.audit import audited_save
 from nodetrack.errors import Conflict
+from nodetrack.i18n import in_record_language
 from organization.models import User
 from organization.selectors import recommitment_approvers, user_scope
 from projects.models import Node
@@ -69,7 +69,10 @@ def recommitment_submit(
         raise Conflict(_("说明期限已过，红牌即将发出，不能再提交重新承诺。"), "grace_expired")
 
     rec = Recommitment(
-        node=node, reason=reason, new_due_date=new_due_date, submitted_by=actor,
+        node=node,
+        reason=reason,
+        new_due_date=new_due_date,
+        submitted_by=actor,
         submitted_at=now,
     )
     rec.full_clean()
@@ -79,18 +82,29 @@ def recommitment_submit(
     except IntegrityError as exc:
         raise Conflict(_("该节点已有待审批的重新承诺。"), "already_pending") from exc
     node_event_record(
-        node=node, kind=NodeEventKind.RECOMMITMENT_SUBMITTED, actor=actor, at=now,
+        node=node,
+        kind=NodeEventKind.RECOMMITMENT_SUBMITTED,
+        actor=actor,
+        at=now,
         message=_("提交重新承诺：%(date)s 前完成") % {"date": f"{new_due_date:%Y-%m-%d}"},
-        recommitment=rec.pk, reason=reason, new_due_date=new_due_date.isoformat(),
+        recommitment=rec.pk,
+        reason=reason,
+        new_due_date=new_due_date.isoformat(),
     )
     notifications_create(
         recipients=recommitment_approvers(unit_id=node.unit_id),
-        kind=NotificationKind.RECOMMITMENT_WAITING, event_key=f"recommitment:{rec.pk}:waiting",
-        node=node, at=now,
+        kind=NotificationKind.RECOMMITMENT_WAITING,
+        event_key=f"recommitment:{rec.pk}:waiting",
+        node=node,
+        at=now,
         title=_("%(unit)s 提交了重新承诺，待您审批") % {"unit": node.unit},
         body=_("节点“%(node)s”（项目 %(project)s）申请于 %(date)s 前完成。超期原因：%(reason)s")
-        % {"node": node.name, "project": node.project, "date": f"{new_due_date:%Y-%m-%d}",
-           "reason": reason},
+        % {
+            "node": node.name,
+            "project": node.project,
+            "date": f"{new_due_date:%Y-%m-%d}",
+            "reason": reason,
+        },
     )
     nodes_refresh_escalation(node_ids=[node.pk])
     return rec
@@ -130,7 +144,12 @@ def recommitment_decide(
         node = Node.objects.select_for_update(of=("self",)).get(pk=node.pk)
         old = node.committed_due_date
         node.committed_due_date = rec.new_due_date
-        audited_save(node, actor=actor, reason=_("批准重新承诺"), update_fields=["committed_due_date", "updated_at"])
+        audited_save(
+            node,
+            actor=actor,
+            reason=_("批准重新承诺"),
+            update_fields=["committed_due_date", "updated_at"],
+        )
         message = _("批准重新承诺：%(date)s 前完成") % {"date": f"{rec.new_due_date:%Y-%m-%d}"}
         kind = NodeEventKind.RECOMMITMENT_APPROVED
         extra = {"old_committed_due_date": old.isoformat() if old else None}
@@ -139,13 +158,24 @@ def recommitment_decide(
         kind = NodeEventKind.RECOMMITMENT_REJECTED
         extra = {}
     node_event_record(
-        node=node, kind=kind, actor=actor, at=now, message=message, recommitment=rec.pk,
-        comment=comment, new_due_date=rec.new_due_date.isoformat(), **extra,
+        node=node,
+        kind=kind,
+        actor=actor,
+        at=now,
+        message=message,
+        recommitment=rec.pk,
+        comment=comment,
+        new_due_date=rec.new_due_date.isoformat(),
+        **extra,
     )
     notifications_create(
-        recipients=[rec.submitted_by], kind=NotificationKind.RECOMMITMENT_DECIDED,
-        event_key=f"recommitment:{rec.pk}:decided", node=node, at=now,
-        title=_("重新承诺%(status)s：%(node)s") % {"status": rec.get_status_display(), "node": node.name},
+        recipients=[rec.submitted_by],
+        kind=NotificationKind.RECOMMITMENT_DECIDED,
+        event_key=f"recommitment:{rec.pk}:decided",
+        node=node,
+        at=now,
+        title=_("重新承诺%(status)s：%(node)s")
+        % {"status": rec.get_status_display(), "node": node.name},
         body=comment,
     )
     nodes_refresh_escalation(node_ids=[node.pk])

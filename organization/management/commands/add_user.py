@@ -18,7 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("--password", required=True)
         parser.add_argument("--role", required=True, choices=Role.values)
         parser.add_argument(
-            "--unit", action="extend", nargs="+", default=[], metavar="UNIT",
+            "--unit",
+            action="extend",
+            nargs="+",
+            default=[],
+            metavar="UNIT",
             help="单位名称，可重复或一次给多个",
         )
         parser.add_argument("--name", dest="full_name", default=None, help="姓名")
@@ -40,7 +44,10 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 user, user_changed = user_ensure(
-                    username=username, password=password, full_name=full_name, email=email,
+                    username=username,
+                    password=password,
+                    full_name=full_name,
+                    email=email,
                     actor=actor,
                 )
                 added = []

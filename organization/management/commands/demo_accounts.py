@@ -24,10 +24,13 @@ class Command(BaseCommand):
                     by_role.setdefault(str(ra.get_role_display()), []).append(
                         ra.unit.name if ra.unit_id else ""
                     )
-                roles = "；".join(
-                    label + ("：" + "、".join(n for n in names if n) if any(names) else "")
-                    for label, names in by_role.items()
-                ) or "（无角色）"
+                roles = (
+                    "；".join(
+                        label + ("：" + "、".join(n for n in names if n) if any(names) else "")
+                        for label, names in by_role.items()
+                    )
+                    or "（无角色）"
+                )
             state = "" if user.is_active else "（已停用）"
             self.stdout.write(
                 f"  {user.username:<{width}}  {DEMO_PASSWORD}  {user.display_name}{state}  {roles}"

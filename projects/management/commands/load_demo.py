@@ -23,7 +23,9 @@ class Command(BaseCommand):
         for row in rows:
             label = DisposalMethod(row["method"]).label
             self.stdout.write(f"  {label:　<6}{row['projects']:>4} 个{row['area']:>12.2f} 亩")
-        self.stdout.write(f"  {'合计（去重）':　<6}{totals['projects']:>4} 个{totals['area']:>12.2f} 亩")
+        self.stdout.write(
+            f"  {'合计（去重）':　<6}{totals['projects']:>4} 个{totals['area']:>12.2f} 亩"
+        )
 
         counts = demo_node_counts(today=result.today)
         self.stdout.write(

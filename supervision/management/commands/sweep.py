@@ -10,7 +10,9 @@ class Command(BaseCommand):
     help = "Run one pass of the escalation sweep as of an instant (default: now)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--now", help="the instant, ISO 8601 with offset, e.g. 2026-12-03T00:00+08:00")
+        parser.add_argument(
+            "--now", help="the instant, ISO 8601 with offset, e.g. 2026-12-03T00:00+08:00"
+        )
 
     def handle(self, *args, now=None, **options):
         as_of = None
