@@ -14,10 +14,10 @@ from scoring.choices import EntryKind
 from scoring.models import PointsEntry
 
 from .. import rules
-from ..choices import ItemStatus, NodeEventKind, RecommitmentStatus
-from ..models import Card, Recommitment, SupervisionItem
+from ..choices import ItemStatus, NodeEventKind
+from ..models import Card, SupervisionItem
 from .escalation import nodes_refresh_escalation
-from .records import node_event_record
+from .records import node_event_record, recommitments_lapse_pending
 
 
 @in_record_language
@@ -75,18 +75,8 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
         item.close_note = _("红牌已撤销：%(reason)s") % {"reason": reason}
         audited_save(item, actor=actor, reason=item.close_note)
     if card.kind == rules.YELLOW:
-        for rec in Recommitment.objects.filter(node=card.node, status=RecommitmentStatus.PENDING):
-            rec.status = RecommitmentStatus.LAPSED
-            rec.decided_at = now
-            rec.comment = _("黄牌已撤销，重新承诺无需审批")
-            audited_save(rec, actor=actor, reason=rec.comment)
-            node_event_record(
-                node=card.node,
-                kind=NodeEventKind.RECOMMITMENT_LAPSED,
-                actor=actor,
-                at=now,
-                message=rec.comment,
-                recommitment=rec.pk,
-            )
+        recommitments_lapse_pending(
+            node=card.node, actor=actor, at=now, reason=_("黄牌已撤销，重新承诺无需审批")
+        )
     nodes_refresh_escalation(node_ids=[card.node_id])
     return card

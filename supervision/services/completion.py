@@ -8,10 +8,10 @@ from nodetrack.audit import audited_save
 from organization.models import User
 from projects.models import Node
 
-from ..choices import ItemStatus, NodeEventKind, RecommitmentStatus
-from ..models import Recommitment, SupervisionItem
+from ..choices import ItemStatus
+from ..models import SupervisionItem
 from .escalation import nodes_refresh_escalation
-from .records import node_event_record
+from .records import recommitments_lapse_pending
 
 
 def node_completion_follow_up(*, node: Node, actor: User, at: dt.datetime) -> None:
@@ -21,17 +21,7 @@ def node_completion_follow_up(*, node: Node, actor: User, at: dt.datetime) -> No
     ):
         item.ready_to_close_at = at
         audited_save(item, actor=actor, reason=_("节点已办结，可销号"))
-    for rec in Recommitment.objects.filter(node=node, status=RecommitmentStatus.PENDING):
-        rec.status = RecommitmentStatus.LAPSED
-        rec.decided_at = at
-        rec.comment = _("节点已办结，重新承诺无需审批")
-        audited_save(rec, actor=actor, reason=rec.comment)
-        node_event_record(
-            node=node,
-            kind=NodeEventKind.RECOMMITMENT_LAPSED,
-            actor=actor,
-            at=at,
-            message=rec.comment,
-            recommitment=rec.pk,
-        )
+    recommitments_lapse_pending(
+        node=node, actor=actor, at=at, reason=_("节点已办结，重新承诺无需审批")
+    )
     nodes_refresh_escalation(node_ids=[node.pk])

@@ -19,11 +19,11 @@ from scoring.choices import EntryKind
 from scoring.models import PointsEntry
 
 from .. import rules
-from ..choices import CardKind, NodeEventKind, NotificationKind, RecommitmentStatus
-from ..models import Card, Notification, Recommitment, SupervisionItem, SweepRun
+from ..choices import CardKind, NodeEventKind, NotificationKind
+from ..models import Card, Notification, SupervisionItem, SweepRun
 from .facts import ESCALATION_SETTLED, EscalationContext, node_facts
 from .notifications import notifications_create
-from .records import node_event_record, system_user
+from .records import node_event_record, recommitments_lapse_pending, system_user
 
 log = logging.getLogger("nodetrack.sweep")
 
@@ -259,19 +259,9 @@ def _red_card_follow_up(node: Node, card: Card, actor, as_of) -> int:
         message=_("列入重点督办事项"),
         item=item.pk,
     )
-    for rec in Recommitment.objects.filter(node=node, status=RecommitmentStatus.PENDING):
-        rec.status = RecommitmentStatus.LAPSED
-        rec.decided_at = as_of
-        rec.comment = _("已亮红牌，待审批的重新承诺自动失效")
-        audited_save(rec, actor=actor, reason=rec.comment)
-        node_event_record(
-            node=node,
-            kind=NodeEventKind.RECOMMITMENT_LAPSED,
-            actor=actor,
-            at=as_of,
-            message=rec.comment,
-            recommitment=rec.pk,
-        )
+    recommitments_lapse_pending(
+        node=node, actor=actor, at=as_of, reason=_("已亮红牌，待审批的重新承诺自动失效")
+    )
     return 1
 
 

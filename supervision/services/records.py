@@ -4,10 +4,12 @@ import datetime as dt
 
 from django.conf import settings
 
+from nodetrack.audit import audited_save
 from organization.models import User
 from projects.models import Node
 
-from ..models import NodeEvent
+from ..choices import NodeEventKind, RecommitmentStatus
+from ..models import NodeEvent, Recommitment
 
 
 def system_user() -> User:
@@ -22,3 +24,23 @@ def node_event_record(
     return NodeEvent.objects.create(
         node=node, kind=kind, actor=actor, occurred_at=at, message=message[:500], data=data
     )
+
+
+def recommitments_lapse_pending(*, node: Node, actor: User, at: dt.datetime, reason: str) -> int:
+    """A pending recommitment that nobody needs to decide any more lapses, with the reason."""
+    lapsed = 0
+    for rec in Recommitment.objects.filter(node=node, status=RecommitmentStatus.PENDING):
+        rec.status = RecommitmentStatus.LAPSED
+        rec.decided_at = at
+        rec.comment = reason
+        audited_save(rec, actor=actor, reason=reason)
+        node_event_record(
+            node=node,
+            kind=NodeEventKind.RECOMMITMENT_LAPSED,
+            actor=actor,
+            at=at,
+            message=reason,
+            recommitment=rec.pk,
+        )
+        lapsed += 1
+    return lapsed
