@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 install: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(PIP) || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements.lock
 	touch $(STAMP)
@@ -21,10 +21,12 @@ run: install
 	DJANGO_DEBUG=1 $(PY) manage.py setup_schedules
 	DJANGO_DEBUG=1 $(PY) manage.py demo_accounts
 	@echo "NodeTrack: http://127.0.0.1:8000  (Ctrl-C stops the web server and the cluster; e-mails go to var/mail/)"
-	@DJANGO_DEBUG=1 DJANGO_EMAIL_BACKEND=$${DJANGO_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} bash -c 'trap "kill 0" INT TERM EXIT; \
-		$(PY) manage.py qcluster & \
-		$(PY) manage.py runserver 127.0.0.1:8000 --noreload & \
-		wait'
+	@DJANGO_DEBUG=1 DJANGO_EMAIL_BACKEND=$${DJANGO_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \
+	bash -c '$(PY) manage.py qcluster & q=$$!; \
+		$(PY) manage.py runserver 127.0.0.1:8000 --noreload & w=$$!; \
+		trap "trap - INT; wait" INT; \
+		trap "trap - INT TERM EXIT; kill -TERM $$q $$w 2>/dev/null; wait" TERM EXIT; \
+		wait -n'
 
 test: install
 	$(MAKE) --no-print-directory test-sqlite

@@ -2,8 +2,10 @@
 
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password
+from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -65,6 +67,8 @@ def role_assign(
             _("角色“%(role)s”为全县范围，不能指定单位。") % {"role": Role(role).label},
             code="unit_forbidden",
         )
+    if role == Role.SUPERVISOR:
+        _admin_access_for_supervision_office(user=user, actor=actor)
     existing = RoleAssignment.objects.filter(user=user, role=role, unit=unit).first()
     if existing is not None:
         return existing, False
@@ -73,6 +77,40 @@ def role_assign(
     assignment._history_user = actor
     assignment.save()
     return assignment, True
+
+
+SUPERVISION_OFFICE_GROUP = "督查办"
+# What the office keeps by hand in the admin; every other model of the apps it may view.
+OFFICE_KEEPS = {
+    ("supervision", "calendarday"): ("add", "change", "delete"),
+    ("scoring", "ruleversion"): ("add", "change", "delete"),
+    ("projects", "nodetemplate"): ("add", "change", "delete"),
+    ("projects", "nodetemplatestep"): ("add", "change", "delete"),
+    ("projects", "project"): ("change",),  # for the "create nodes from a template" action
+}
+OFFICE_APPS = ("organization", "projects", "supervision", "scoring")
+
+
+def supervision_office_group() -> Group:
+    """The admin group of the supervision office, with its permissions brought up to date."""
+    group, _created = Group.objects.get_or_create(name=SUPERVISION_OFFICE_GROUP)
+    wanted = Q(content_type__app_label__in=OFFICE_APPS, codename__startswith="view_")
+    for (app, model), actions in OFFICE_KEEPS.items():
+        wanted |= Q(
+            content_type__app_label=app,
+            codename__in=[f"{action}_{model}" for action in actions],
+        )
+    group.permissions.set(Permission.objects.filter(wanted))
+    return group
+
+
+def _admin_access_for_supervision_office(*, user: User, actor: User | None) -> None:
+    """The supervision office keeps the calendar, rules and templates in the admin."""
+    if not user.is_staff:
+        user.is_staff = True
+        user._history_user = actor
+        user.save(update_fields=["is_staff"])
+    user.groups.add(supervision_office_group())
 
 
 @transaction.atomic

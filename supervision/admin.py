@@ -22,6 +22,10 @@ class ReadOnlyAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     """Facts are written by services (the sweep, the workflows), never edited by hand here."""
 
 
+class AppendOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Rows that are never changed once written, so they keep no history of their own."""
+
+
 @admin.register(CalendarDay)
 class CalendarDayAdmin(HistoryAdmin):
     list_display = ["date", "name", "is_workday"]
@@ -131,7 +135,7 @@ class SupervisionItemAdmin(ReadOnlyAdmin):
 
 
 @admin.register(InspectionRecord)
-class InspectionRecordAdmin(ReadOnlyAdmin):
+class InspectionRecordAdmin(AppendOnlyAdmin):
     list_display = ["item", "mode", "inspected_on", "author", "created_at"]
     list_filter = ["mode"]
     search_fields = ["text", "item__node__project__code"]
@@ -140,7 +144,7 @@ class InspectionRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(ReadOnlyAdmin):
+class NotificationAdmin(AppendOnlyAdmin):
     list_display = ["recipient", "kind", "title", "created_at", "read_at", "emailed_at"]
     list_filter = ["kind", ("read_at", admin.EmptyFieldListFilter)]
     search_fields = ["title", "recipient__username", "recipient__full_name", "event_key"]
@@ -148,7 +152,7 @@ class NotificationAdmin(ReadOnlyAdmin):
 
 
 @admin.register(NodeEvent)
-class NodeEventAdmin(ReadOnlyAdmin):
+class NodeEventAdmin(AppendOnlyAdmin):
     list_display = ["node", "kind", "message", "actor", "occurred_at"]
     list_filter = ["kind"]
     search_fields = ["node__project__code", "node__name", "message"]
@@ -156,7 +160,7 @@ class NodeEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SweepRun)
-class SweepRunAdmin(ReadOnlyAdmin):
+class SweepRunAdmin(AppendOnlyAdmin):
     list_display = [
         "started_at",
         "finished_at",

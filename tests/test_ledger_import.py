@@ -843,3 +843,27 @@ def test_service_reads_an_open_file_and_names_its_actor(tmp_path):
     )
     assert Node.objects.get().history.get().history_user == actor
     assert Project.objects.get().history.get().history_user == actor
+
+
+def test_a_float_area_within_rounding_noise_reads_as_two_places_and_parks_by_name(tmp_path):
+    """An Excel SUM shows 0.3 but holds 0.30000000000000004; 新城工业园 is a park."""
+    from decimal import Decimal
+
+    import openpyxl
+    from django.core.management import call_command
+
+    from organization.models import Unit
+    from projects.models import DisposalLine
+
+    # given
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["项目编号", "项目名称", "乡镇园区", "处置方式", "面积(亩)", "节点序号", "节点名称", "责任单位", "计划完成日期"])
+    sheet.append(["XC-1", "新城项目", "新城工业园", "收储收回", 0.1 + 0.2, 1, "摸底调查", "县自然资源局", "2026-12-01"])
+    path = tmp_path / "float.xlsx"
+    book.save(path)
+    # when
+    call_command("import_ledger", str(path), stdout=io.StringIO())
+    # then
+    assert DisposalLine.objects.get().area_mu == Decimal("0.30")
+    assert Unit.objects.get(name="新城工业园").kind == "park"

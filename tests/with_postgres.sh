@@ -18,6 +18,8 @@ if [ -z "$bindir" ]; then
   echo "## No PostgreSQL binaries (initdb, pg_ctl) found: the PostgreSQL run is    ##" >&2
   echo "## SKIPPED. Install them (Debian: apt-get install postgresql) to run it.   ##" >&2
   echo "###########################################################################" >&2
+  # CI sets NODETRACK_REQUIRE_POSTGRES=1: there a missing server is a failure, not a skip.
+  [ "${NODETRACK_REQUIRE_POSTGRES:-0}" = "1" ] && exit 1
   exit 0
 fi
 

@@ -429,6 +429,10 @@ def parse_areas(value: Any) -> tuple[Decimal, ...]:
     if isinstance(value, bool):
         raise CellError(_("无法识别的面积“%(value)s”") % {"value": value})
     if isinstance(value, (int, float, Decimal)):
+        # A float cell that Excel shows as 0.3 may hold 0.30000000000000004 (a SUM, say):
+        # what is within rounding noise of two places is read as those two places.
+        if isinstance(value, float) and abs(value - round(value, 2)) < 1e-9:
+            value = round(value, 2)
         parts = [repr(value) if isinstance(value, float) else str(value)]
     else:
         parts = unicodedata.normalize("NFKC", cell_text(value)).split("+")
