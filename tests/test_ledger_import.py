@@ -858,8 +858,32 @@ def test_a_float_area_within_rounding_noise_reads_as_two_places_and_parks_by_nam
     # given
     book = openpyxl.Workbook()
     sheet = book.active
-    sheet.append(["项目编号", "项目名称", "乡镇园区", "处置方式", "面积(亩)", "节点序号", "节点名称", "责任单位", "计划完成日期"])
-    sheet.append(["XC-1", "新城项目", "新城工业园", "收储收回", 0.1 + 0.2, 1, "摸底调查", "县自然资源局", "2026-12-01"])
+    sheet.append(
+        [
+            "项目编号",
+            "项目名称",
+            "乡镇园区",
+            "处置方式",
+            "面积(亩)",
+            "节点序号",
+            "节点名称",
+            "责任单位",
+            "计划完成日期",
+        ]
+    )
+    sheet.append(
+        [
+            "XC-1",
+            "新城项目",
+            "新城工业园",
+            "收储收回",
+            0.1 + 0.2,
+            1,
+            "摸底调查",
+            "县自然资源局",
+            "2026-12-01",
+        ]
+    )
     path = tmp_path / "float.xlsx"
     book.save(path)
     # when

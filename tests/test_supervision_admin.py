@@ -148,21 +148,34 @@ def full_story():
     node = NodeFactory(unit=unit, due_date=dt.date(2026, 11, 26))
     sweep_run(as_of=dt.datetime(2026, 11, 27, tzinfo=SH))
     with time_machine.travel(dt.datetime(2026, 11, 30, 10, tzinfo=SH), tick=False):
-        rec = recommitment_submit(node=node, actor=staff, reason="原因", new_due_date=dt.date(2026, 12, 20))
+        rec = recommitment_submit(
+            node=node, actor=staff, reason="原因", new_due_date=dt.date(2026, 12, 20)
+        )
         recommitment_decide(recommitment=rec, actor=leader, approve=False, comment="不同意")
     sweep_run(as_of=dt.datetime(2026, 12, 4, tzinfo=SH))
     from supervision.models import SupervisionItem
 
     with time_machine.travel(dt.datetime(2026, 12, 4, 10, tzinfo=SH), tick=False):
         supervision_item_add_inspection(
-            item=SupervisionItem.objects.get(), actor=office, mode="online",
-            inspected_on=dt.date(2026, 12, 4), text="线上督办",
+            item=SupervisionItem.objects.get(),
+            actor=office,
+            mode="online",
+            inspected_on=dt.date(2026, 12, 4),
+            text="线上督办",
         )
 
 
 @pytest.mark.parametrize(
     "name",
-    ["card", "recommitment", "supervisionitem", "inspectionrecord", "notification", "nodeevent", "sweeprun"],
+    [
+        "card",
+        "recommitment",
+        "supervisionitem",
+        "inspectionrecord",
+        "notification",
+        "nodeevent",
+        "sweeprun",
+    ],
 )
 def test_every_change_page_and_its_history_link_open(root_client, full_story, name):
     from django.apps import apps
@@ -178,12 +191,15 @@ def test_the_supervision_office_keeps_the_calendar_in_the_admin(client):
     # given: an account made the way onboarding makes it
     from django.core.management import call_command
 
-    call_command("add_user", "dcb", "--password", "pw-123456789", "--role", "supervisor", stdout=None)
+    call_command(
+        "add_user", "dcb", "--password", "pw-123456789", "--role", "supervisor", stdout=None
+    )
     client.login(username="dcb", password="pw-123456789")
     # when
     index = client.get(reverse("admin:index"))
     added = client.post(
-        reverse("admin:supervision_calendarday_add"), {"date": "2027-01-01", "name": "元旦", "is_workday": ""}
+        reverse("admin:supervision_calendarday_add"),
+        {"date": "2027-01-01", "name": "元旦", "is_workday": ""},
     )
     # then
     assert index.status_code == 200

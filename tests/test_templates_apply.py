@@ -109,3 +109,48 @@ def test_admin_action_applies_to_the_selected_projects(client, template):
         (second.code, 1, dt.date(2027, 1, 14)),
         (second.code, 2, dt.date(2027, 3, 5)),
     ]
+
+
+def test_admin_action_moves_due_dates_with_a_reason(client):
+    # given: the supervision office, onboarded as usual
+    from django.core.management import call_command
+
+    from supervision.models import NodeEvent
+
+    call_command(
+        "add_user", "dcb", "--password", "pw-123456789", "--role", "supervisor", stdout=None
+    )
+    client.login(username="dcb", password="pw-123456789")
+    node = NodeFactory(due_date=dt.date(2026, 12, 1))
+    url = reverse("admin:projects_node_changelist")
+    # when: without a reason, the form comes back and nothing changes
+    again = client.post(
+        url,
+        {
+            "action": "change_due_date",
+            "_selected_action": [node.pk],
+            "apply": "1",
+            "due_date": "2026-12-20",
+            "reason": "",
+        },
+    )
+    assert again.status_code == 200
+    node.refresh_from_db()
+    assert node.due_date == dt.date(2026, 12, 1)
+    done = client.post(
+        url,
+        {
+            "action": "change_due_date",
+            "_selected_action": [node.pk],
+            "apply": "1",
+            "due_date": "2026-12-20",
+            "reason": "县政府常务会议调整计划",
+        },
+    )
+    # then
+    assert done.status_code == 302
+    node.refresh_from_db()
+    assert (node.due_date, node.next_escalation_at) == (dt.date(2026, 12, 20), None)
+    event = NodeEvent.objects.get(node=node, kind="due_changed")
+    assert event.actor.username == "dcb" and "县政府常务会议调整计划" in event.message
+    assert node.history.first().history_change_reason == "县政府常务会议调整计划"

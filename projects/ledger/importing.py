@@ -448,7 +448,9 @@ def _completed_at(day: dt.date) -> dt.datetime:
 
 def _is_park(name: str) -> bool:
     """Parks: 园区, 开发区, 工业园, 产业园, or any name ending in 园 (桃花工业园, 新港园)."""
-    return any(word in name for word in ("园区", "开发区", "工业园", "产业园")) or name.endswith("园")
+    return any(word in name for word in ("园区", "开发区", "工业园", "产业园")) or name.endswith(
+        "园"
+    )
 
 
 def _unit_kind(name: str) -> str:
