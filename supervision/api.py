@@ -69,16 +69,13 @@ class RevokeIn(Schema):
     reason: str
 
 
-class CardOut(Schema):
+class NodeRefOut(Schema):
+    """A row about a node: its id, its project's code and the responsible unit's name."""
+
     id: int
     node: int
     project: str
     unit: str
-    kind: Literal["yellow", "red"]
-    breached_at: Instant
-    issued_at: Instant
-    points: str
-    revoked_at: Instant | None
 
     @staticmethod
     def resolve_node(obj) -> int:
@@ -91,6 +88,14 @@ class CardOut(Schema):
     @staticmethod
     def resolve_unit(obj) -> str:
         return obj.unit.name
+
+
+class CardOut(NodeRefOut):
+    kind: Literal["yellow", "red"]
+    breached_at: Instant
+    issued_at: Instant
+    points: str
+    revoked_at: Instant | None
 
     @staticmethod
     def resolve_points(obj) -> str:
@@ -103,28 +108,12 @@ class CardFilters(ListParams):
     kind: Literal["yellow", "red"] | None = None
 
 
-class SupervisionItemOut(Schema):
-    id: int
-    node: int
-    project: str
-    unit: str
+class SupervisionItemOut(NodeRefOut):
     card: int
     opened_at: Instant
     status: Literal["open", "closed"]
     supervised_deadline: dt.date | None
     ready_to_close: bool
-
-    @staticmethod
-    def resolve_node(obj) -> int:
-        return obj.node_id
-
-    @staticmethod
-    def resolve_project(obj) -> str:
-        return obj.node.project.code
-
-    @staticmethod
-    def resolve_unit(obj) -> str:
-        return obj.unit.name
 
     @staticmethod
     def resolve_card(obj) -> int:
