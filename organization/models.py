@@ -41,16 +41,8 @@ class Unit(models.Model):
         return self.kind in UnitKind.locality_kinds()
 
 
-class UserQuerySet(models.QuerySet):
-    def with_role(self, role: str, unit: "Unit | None" = None):
-        q = Q(role_assignments__role=role)
-        if unit is not None:
-            q &= Q(role_assignments__unit=unit)
-        return self.filter(q, is_active=True).distinct()
-
-
-class NodeTrackUserManager(UserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
-    pass
+class NodeTrackUserManager(UserManager):
+    """Django's user manager, under a name of this project's (the migrations refer to it)."""
 
 
 class User(AbstractUser):

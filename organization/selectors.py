@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from .choices import Role
-from .models import RoleAssignment, Unit, User
+from .models import RoleAssignment, User
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,3 @@ def recommitment_approvers(*, unit_id: int):
 def supervision_office():
     """Active members of the supervision office."""
     return User.objects.filter(is_active=True, role_assignments__role=Role.SUPERVISOR).distinct()
-
-
-def localities():
-    return Unit.objects.filter(kind__in=("township", "park"))

@@ -261,10 +261,6 @@ class Node(models.Model):
         """The date the node is held to now: the approved recommitment, else the planned date."""
         return self.committed_due_date or self.due_date
 
-    @property
-    def is_completed(self) -> bool:
-        return self.completed_at is not None
-
 
 class NodeTemplate(models.Model):
     """节点模板: the usual steps of a kind of project, to set up its nodes fast."""

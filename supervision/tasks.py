@@ -1,6 +1,6 @@
 """Entry points for django-q2."""
 
-from .services import notifications_deliver, sweep_run
+from .services import sweep_run
 
 
 def sweep() -> str:
@@ -9,8 +9,3 @@ def sweep() -> str:
     if run.error:
         raise RuntimeError(f"sweep {run.pk} failed: {run.error.strip().splitlines()[-1]}")
     return run.counts.line()
-
-
-def deliver_notifications() -> int:
-    """Send e-mail copies that an earlier attempt left unsent."""
-    return notifications_deliver()

@@ -324,3 +324,20 @@ def test_one_failing_node_does_not_stop_the_others_nor_the_reminders(unit, peopl
     assert bad.next_escalation_at is None  # tried again next pass
     monkeypatch.setattr(EscalationContext, "evaluate", real)
     assert sweep_run(as_of=at("2026-11-21 08:10")).counts.yellow == 1
+
+
+def test_a_pass_sends_the_email_copies_a_crash_left_unsent(unit, people, mailoutbox):
+    # given: a notification committed, whose after-commit e-mail never ran
+    Notification.objects.create(
+        recipient=people["staff"],
+        kind="reminder",
+        event_key="reminder:x",
+        title="节点将到期",
+        created_at=at("2026-11-20 09:00"),
+    )
+    # when
+    sweep_run(as_of=at("2026-11-20 09:10"))
+    sweep_run(as_of=at("2026-11-20 09:20"))
+    # then: sent once
+    assert [(m.subject, m.to) for m in mailoutbox] == [("节点将到期", [people["staff"].email])]
+    assert Notification.objects.get().emailed_at is not None

@@ -10,7 +10,6 @@ from .items import (
     supervision_item_set_deadline,
 )
 from .notifications import (
-    notification_mark_read,
     notifications_create,
     notifications_deliver,
     notifications_mark_all_read,
@@ -25,7 +24,6 @@ __all__ = [
     "node_completion_follow_up",
     "node_event_record",
     "nodes_refresh_escalation",
-    "notification_mark_read",
     "notifications_mark_all_read",
     "notifications_create",
     "notifications_deliver",

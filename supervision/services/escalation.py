@@ -22,7 +22,7 @@ from .. import rules
 from ..choices import CardKind, NodeEventKind, NotificationKind
 from ..models import Card, Notification, SupervisionItem, SweepRun
 from .facts import ESCALATION_SETTLED, EscalationContext, node_facts
-from .notifications import notifications_create
+from .notifications import notifications_create, notifications_deliver
 from .records import node_event_record, recommitments_lapse_pending, system_user
 
 log = logging.getLogger("nodetrack.sweep")
@@ -84,6 +84,11 @@ def sweep_run(*, as_of: dt.datetime | None = None, batch_size: int | None = None
             counts.notifications += _send_reminders(ctx, as_of)
         except Exception:
             counts.fail("reminders")
+        try:
+            # E-mail copies go out after each commit; this picks up any a crash left behind.
+            notifications_deliver()
+        except Exception:
+            counts.fail("e-mail delivery")
     run.error = "\n".join(counts.errors)
     run.finished_at = clock.now()
     for name in ("yellow", "red", "items", "notifications", "nodes_checked"):

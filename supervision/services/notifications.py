@@ -79,16 +79,6 @@ def notifications_deliver(*, event_keys: list[str] | None = None, limit: int = 5
 
 
 @transaction.atomic
-def notification_mark_read(*, notification: Notification, actor: User) -> bool:
-    """Mark one of the actor's own notifications read; False when it already was."""
-    if notification.recipient_id != actor.pk or notification.read_at is not None:
-        return False
-    notification.read_at = clock.now()
-    notification.save(update_fields=["read_at"])
-    return True
-
-
-@transaction.atomic
 def notifications_mark_all_read(*, actor: User) -> int:
     """Mark every unread notification of the actor read; returns how many."""
     return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
