@@ -219,6 +219,8 @@ def test_revocation_restores_the_score_and_the_card_is_not_issued_again(
     # then
     red.refresh_from_db()
     assert (red.revoked_by, red.revoke_reason) == (people["supervisor"], "节点时间录入有误")
+    latest = red.history.first()
+    assert (latest.history_user, latest.history_change_reason) == (people["supervisor"], "撤销亮牌")
     assert unit_points(unit) == Decimal("-1.00")
     reversal = PointsEntry.objects.get(kind="card_reversal")
     assert (reversal.points, reversal.card, reversal.occurred_at) == (
@@ -313,6 +315,8 @@ def test_completion_marks_the_item_ready_to_close(yellow_node, people, frozen):
     item = SupervisionItem.objects.get()
     yellow_node.refresh_from_db()
     assert (yellow_node.completed_at, yellow_node.progress) == (at("2026-12-04 09:00"), 100)
+    latest = yellow_node.history.first()
+    assert (latest.history_user, latest.history_date) == (people["staff"], at("2026-12-04 09:00"))
     assert (item.status, item.ready_to_close_at, item.is_ready_to_close) == (
         "open",
         at("2026-12-04 09:00"),
