@@ -37,11 +37,13 @@ INSTALLED_APPS = [
     "simple_history",
     "django_q",
     "ninja",
-    "nodetrack",
+    "core",
     "organization",
     "projects",
     "supervision",
     "scoring",
+    "ledger",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -74,7 +76,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "nodetrack.context_processors.navigation",
+                "supervision.context_processors.navigation",
             ],
         },
     },

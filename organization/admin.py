@@ -6,7 +6,7 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from nodetrack.admin import HistoryAdmin
+from core.admin import HistoryAdmin
 
 from .models import ApiToken, Coverage, RoleAssignment, Unit, User
 from .services import api_token_revoke

@@ -14,8 +14,8 @@ from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from nodetrack import clock
-from nodetrack.admin import HistoryAdmin, ReadOnlyAdminMixin
+from core import clock
+from core.admin import HistoryAdmin, ReadOnlyAdminMixin
 
 from .choices import DisposalMethod
 from .models import (

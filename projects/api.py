@@ -7,15 +7,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 from pydantic import StrictInt
 
-from nodetrack.api import (
-    READ_ERRORS,
-    WRITE_ERRORS,
-    Instant,
-    ListParams,
-    decimal2,
-    page_of,
-    paginate,
-)
+from core.api.pagination import ListParams, page_of, paginate
+from core.api.schemas import READ_ERRORS, WRITE_ERRORS, Instant, decimal2
 from supervision.selectors import node_list_with_card, project_list_with_nodes
 
 from .selectors import node_list

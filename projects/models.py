@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from nodetrack.models import Attachment
+from core.models import Attachment
 from organization.choices import UnitKind
 from organization.models import Unit, choices_check
 

@@ -4,8 +4,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from nodetrack import clock
-from nodetrack.admin import HistoryAdmin
+from core import clock
+from core.admin import HistoryAdmin
 
 from .models import PointsEntry, RuleVersion
 

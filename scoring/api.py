@@ -2,8 +2,9 @@
 
 from ninja import Field, Query, Router, Schema
 
-from nodetrack import clock
-from nodetrack.api import READ_ERRORS, ListParams, decimal2, page_of, paginate
+from core import clock
+from core.api.pagination import ListParams, page_of, paginate
+from core.api.schemas import READ_ERRORS, decimal2
 
 from .selectors import unit_scores
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
-from nodetrack import clock
+from core import clock
 from organization.choices import UnitKind
 from organization.models import Unit
 

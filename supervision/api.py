@@ -6,17 +6,8 @@ from typing import Literal
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema, Status
 
-from nodetrack.api import (
-    READ_ERRORS,
-    WRITE_ERRORS,
-    DateIn,
-    Instant,
-    ListParams,
-    Message,
-    decimal2,
-    page_of,
-    paginate,
-)
+from core.api.pagination import ListParams, page_of, paginate
+from core.api.schemas import READ_ERRORS, WRITE_ERRORS, DateIn, Instant, Message, decimal2
 from projects.selectors import node_list
 
 from .selectors import card_list, recommitment_list, supervision_item_list

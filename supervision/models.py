@@ -7,7 +7,7 @@ from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from nodetrack.models import Attachment
+from core.models import Attachment
 from organization.models import Unit, choices_check
 from projects.models import Node
 from projects.validators import PLAN_DATE_MAX, PLAN_DATE_MIN, validate_plan_date

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from nodetrack.clock import end_of_day_instant, local_date
+from core.clock import end_of_day_instant, local_date
 
 YELLOW = "yellow"
 RED = "red"

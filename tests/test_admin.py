@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
-from nodetrack import clock
+from core import clock
 from organization.models import ApiToken, Coverage, RoleAssignment, Unit, User
 from projects.models import (
     DisposalLine,

@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.db import connection, connections
 
-from nodetrack.errors import Conflict
+from core.errors import Conflict
 from projects.models import Node
 from scoring.models import PointsEntry
 from supervision.models import Card, Notification, Recommitment, SupervisionItem, SweepRun

@@ -9,9 +9,9 @@ from django.apps import apps
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from nodetrack import clock
+from core import clock
 from organization.models import Coverage, RoleAssignment, Unit, User
-from projects.demo import DEMO_PASSWORD, demo_usernames
+from demo.data import DEMO_PASSWORD, demo_usernames
 from projects.models import Enterprise, Node, NodeTemplate, Project
 from projects.selectors import disposal_summary
 from projects.validators import is_valid_uscc

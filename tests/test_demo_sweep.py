@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from nodetrack import clock
+from core import clock
 from projects.models import Node
 from scoring.models import PointsEntry
 from supervision.models import Card, SupervisionItem

@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from organization.choices import UnitKind
 from organization.models import Unit, User
 from projects.choices import DisposalMethod
-from projects.ledger import ledger_import
+from ledger.importing import ledger_import
 from projects.models import DisposalLine, Enterprise, Node, Project
 from supervision.choices import NodeEventKind
 from supervision.models import NodeEvent

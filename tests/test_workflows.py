@@ -9,7 +9,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Sum
 
-from nodetrack.errors import Conflict
+from core.errors import Conflict
 from projects.models import Node, ProgressReport
 from projects.services import node_complete, node_progress_report
 from scoring.models import PointsEntry

@@ -6,8 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from nodetrack.audit import audited_save
-from nodetrack.i18n import in_record_language
+from core.audit import audited_save
+from core.i18n import in_record_language
 from organization.models import User
 from organization.selectors import user_scope
 from projects.models import Node

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.utils.translation import gettext as _
 
-from nodetrack.audit import audited_save
+from core.audit import audited_save
 from organization.models import User
 from projects.models import Node
 

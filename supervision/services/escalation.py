@@ -10,9 +10,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from nodetrack import clock
-from nodetrack.audit import audited_save
-from nodetrack.i18n import in_record_language
+from core import clock
+from core.audit import audited_save
+from core.i18n import in_record_language
 from organization.models import User
 from projects.models import Node
 from scoring.choices import EntryKind

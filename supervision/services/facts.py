@@ -5,7 +5,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from nodetrack import clock
+from core import clock
 from organization.selectors import supervision_office, unit_leaders, unit_staff
 from projects.models import Node
 from scoring.rules import Policy, policy_on

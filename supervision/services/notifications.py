@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.core.mail import send_mail
 from django.db import transaction
 
-from nodetrack import clock
+from core import clock
 from organization.models import User
 from projects.models import Node
 

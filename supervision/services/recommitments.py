@@ -6,10 +6,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from nodetrack import clock
-from nodetrack.audit import audited_save
-from nodetrack.errors import Conflict
-from nodetrack.i18n import in_record_language
+from core import clock
+from core.audit import audited_save
+from core.errors import Conflict
+from core.i18n import in_record_language
 from organization.models import User
 from organization.selectors import recommitment_approvers, user_scope
 from projects.models import Node

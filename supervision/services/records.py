@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.conf import settings
 
-from nodetrack.audit import audited_save
+from core.audit import audited_save
 from organization.models import User
 from projects.models import Node
 

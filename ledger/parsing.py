@@ -17,9 +17,9 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from organization.models import Unit, User
 
-from ..choices import DisposalMethod
-from ..models import Enterprise, Node, Project
-from ..validators import plan_date_error
+from projects.choices import DisposalMethod
+from projects.models import Enterprise, Node, Project
+from projects.validators import plan_date_error
 
 
 class Col:

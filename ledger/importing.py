@@ -11,12 +11,12 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from nodetrack import clock
-from nodetrack.i18n import in_record_language
+from core import clock
+from core.i18n import in_record_language
 from organization.choices import UnitKind
 from organization.models import Unit, User
 
-from ..models import DisposalLine, Enterprise, Node, Project
+from projects.models import DisposalLine, Enterprise, Node, Project
 from .parsing import NAME_BY_METHOD, Col, LedgerError, LedgerRow, ParsedLedger, ledger_parse
 
 CHANGE_REASON = "台账导入"

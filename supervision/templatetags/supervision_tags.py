@@ -1,6 +1,6 @@
 from django import template
 
-from nodetrack import clock
+from core import clock
 from supervision.calendar import calendar_warning
 
 register = template.Library()

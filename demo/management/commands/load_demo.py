@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from projects.choices import DisposalMethod
-from projects.demo import demo_load, demo_node_counts
+from demo.data import demo_load, demo_node_counts
 from projects.selectors import disposal_summary
 
 

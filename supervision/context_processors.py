@@ -1,10 +1,10 @@
-"""Template context shared by every page."""
+"""Template context for every page: the signed-in user's unread notifications."""
+
+from .selectors import notification_unread_count
 
 
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from supervision.selectors import notification_unread_count
-
     return {"unread_notifications": notification_unread_count(user=user)}

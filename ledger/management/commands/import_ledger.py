@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from organization.models import User
-from projects.ledger import ledger_import
+from ledger.importing import ledger_import
 
 
 class Command(BaseCommand):

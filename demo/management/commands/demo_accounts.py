@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from projects.demo import DEMO_PASSWORD, demo_role_rows
+from demo.data import DEMO_PASSWORD, demo_role_rows
 
 
 class Command(BaseCommand):

@@ -15,14 +15,14 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Q
 
-from nodetrack import clock
+from core import clock
 from organization.choices import CoverageTarget, Role, UnitKind
 from organization.models import Coverage, RoleAssignment, Unit, User
 from organization.services import role_assign
 from supervision.services import nodes_refresh_escalation
 
-from .choices import DisposalMethod, ProjectStatus
-from .models import (
+from projects.choices import DisposalMethod, ProjectStatus
+from projects.models import (
     DisposalLine,
     Enterprise,
     Node,
@@ -31,7 +31,7 @@ from .models import (
     ProgressReport,
     Project,
 )
-from .validators import USCC_ALPHABET, uscc_check_digit
+from projects.validators import USCC_ALPHABET, uscc_check_digit
 
 DEMO_PASSWORD = "demo12345"
 FEIXI_DIVISION = "340123"  # 肥西县's administrative division code (GB/T 2260)

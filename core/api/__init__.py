@@ -1,0 +1,1 @@
+"""What every app's REST endpoints share: the API base, schema pieces and pagination."""
