@@ -19,7 +19,10 @@ from core import clock
 from organization.choices import CoverageTarget, Role, UnitKind
 from organization.models import Coverage, RoleAssignment, Unit, User
 from organization.services import role_assign
-from supervision.services import nodes_refresh_escalation
+from organization.selectors import system_user
+from projects.choices import CompletionSource
+from projects.services import node_progress_report
+from supervision.services import node_complete
 
 from projects.choices import DisposalMethod, ProjectStatus
 from projects.models import (
@@ -361,11 +364,8 @@ def demo_load(*, today: dt.date | None = None) -> DemoResult:
     units = _load_units(result)
     users = _load_accounts(result, units)
     _load_templates(result, units)
-    created_node_ids: list[int] = []
     for index, case in enumerate(CASES):
-        created_node_ids += _load_case(result, index, case, units, users, today)
-    if created_node_ids:
-        nodes_refresh_escalation(node_ids=created_node_ids)
+        _load_case(result, index, case, units, users, today)
     return result
 
 
@@ -441,7 +441,7 @@ def _load_case(
     units: dict[str, Unit],
     users: dict[str, User],
     today: dt.date,
-) -> list[int]:
+) -> None:
     locality = units[case.locality]
     township_leader = users[f"leader_{case.locality}"]
     enterprise, created = Enterprise.objects.get_or_create(
@@ -486,7 +486,6 @@ def _load_case(
         )
         result.add("包保关系", created)
 
-    created_ids = []
     yesterday = today - dt.timedelta(days=1)
     for i, (step, due) in enumerate(zip(steps, due_dates, strict=True)):
         unit = units[step.unit] if step.unit else locality
@@ -508,41 +507,45 @@ def _load_case(
                 "unit": unit,
                 "owner": owners[(index + i) % 2],
                 "due_date": due,
-                "completed_at": completed_at,
-                "progress": progress,
             },
         )
         result.add("节点", created)
-        if not created:
-            continue
-        created_ids.append(node.pk)
-        if progress:
-            _progress_report(result, node, unit, completed_at, today)
-    return created_ids
+        if created and progress:
+            _progress_report(result, node, unit, progress, completed_at, today)
 
 
 def _progress_report(
     result: DemoResult,
     node: Node,
     unit: Unit,
+    progress: int,
     completed_at: dt.datetime | None,
     today: dt.date,
 ) -> None:
-    author = User.objects.filter(role_assignments__role=Role.STAFF, role_assignments__unit=unit)[0]
+    """The node's report or completion, through the same services as a page, dated in the past."""
     if completed_at is not None:
-        note, when = f"{node.name}已办结，相关材料已归档。", completed_at
+        node_complete(
+            node=node,
+            actor=system_user(),
+            source=CompletionSource.ADMIN,
+            completed_at=completed_at,
+            note=f"{node.name}已办结，相关材料已归档。",
+        )
+        report, when = node.progress_reports.get(), completed_at
     else:
-        note = f"{node.name}正在推进，已完成{node.progress}%。"
+        author = User.objects.filter(
+            role_assignments__role=Role.STAFF, role_assignments__unit=unit
+        )[0]
+        report = node_progress_report(
+            node=node,
+            actor=author,
+            percent=progress,
+            note=f"{node.name}正在推进，已完成{progress}%。",
+        )
         when = _at(today - dt.timedelta(days=2 + node.seq % 3), 11, 0)
-    report = ProgressReport.objects.create(
-        node=node,
-        percent=node.progress,
-        note=note,
-        author=author,
-        is_completion=completed_at is not None,
-    )
-    report.created_at = when
-    report.save(update_fields=["created_at"])
+    # A demo shows a history that happened before it was loaded: date the records back.
+    ProgressReport.objects.filter(pk=report.pk).update(created_at=when)
+    node.events.update(occurred_at=when)
     result.add("进度报告", True)
 
 

@@ -6,17 +6,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from core import clock
+from core.errors import Conflict
 from core.i18n import in_record_language
 from organization.choices import UnitKind
 from organization.models import Unit, User
 
+from projects.choices import CompletionSource
 from projects.models import DisposalLine, Enterprise, Node, Project
+from supervision.services import node_change_due_date, node_complete
 from .parsing import NAME_BY_METHOD, Col, LedgerError, LedgerRow, ParsedLedger, ledger_parse
 
 CHANGE_REASON = "台账导入"
@@ -253,23 +256,16 @@ class _Plan:
             if name not in self.units:
                 kind = UnitKind.PARK if _is_park(name) else UnitKind.TOWNSHIP
                 self._unit_create(name, kind, actor=actor, row=rows[0].row, result=result)
-        changed_node_ids = []
         for code, rows in self.rows_by_project.items():
             project = self._project_upsert(code, rows, actor=actor, result=result)
             for row in rows:
-                node_id = self._node_upsert(project, row, actor=actor, result=result)
-                if node_id is not None:
-                    changed_node_ids.append(node_id)
+                self._node_upsert(project, row, actor=actor, result=result)
             seqs = {row.seq for row in rows}
             result.nodes_missing += [
                 f"{code}-{seq} {node.name}"
                 for (node_code, seq), node in sorted(self.nodes.items(), key=lambda i: i[0][1])
                 if node_code == code and seq not in seqs
             ]
-        if changed_node_ids:
-            from supervision.services import nodes_refresh_escalation
-
-            nodes_refresh_escalation(node_ids=changed_node_ids)
 
     def _unit_create(
         self, name: str, kind: str, *, actor: User, row: int, result: LedgerImportResult
@@ -351,8 +347,8 @@ class _Plan:
 
     def _node_upsert(
         self, project: Project, row: LedgerRow, *, actor: User, result: LedgerImportResult
-    ) -> int | None:
-        """Create or update one node; returns its id when it was written."""
+    ) -> None:
+        """Create or update one node; its planned date and completion go through their services."""
         unit = self.units.get(row.unit)
         if unit is None:
             unit = self._unit_create(
@@ -361,61 +357,26 @@ class _Plan:
         label = f"{project.code}-{row.seq}"
         node = self.nodes.get((project.code, row.seq))
         created = node is None
-        if created:
-            node = Node(project=project, seq=row.seq)
-        old_due = node.due_date
-        values: dict = {"name": row.node_name, "unit": unit, "due_date": row.due_date}
+        values: dict = {"name": row.node_name, "unit": unit}
         if row.owner:
             values["owner"] = row.owner
+        if created:
+            node = Node(project=project, seq=row.seq, due_date=row.due_date)
         changed = _assign(node, **values)
-        completing = row.completed_on is not None and node.completed_at is None
-        if completing:
-            node.completed_at = _completed_at(row.completed_on)
-            node.progress = 100
+        if changed:
+            _save(node, actor=actor, row=row.row)
+        if not created and node.due_date != row.due_date:
+            _call(node_change_due_date, row.row, Col.DUE, node=node, actor=actor,
+                  due_date=row.due_date, reason=CHANGE_REASON)
+            changed = True
+        if row.completed_on is not None and node.completed_at is None:
+            _call(node_complete, row.row, Col.COMPLETED, node=node, actor=actor,
+                  source=CompletionSource.LEDGER, completed_at=_completed_at(row.completed_on))
             changed = True
         if not changed:
             result.nodes_unchanged.append(label)
-            return None
-        _save(node, actor=actor, row=row.row)
-        (result.nodes_created if created else result.nodes_updated).append(label)
-        _record_events(
-            node, old_due=None if created else old_due, completing=completing, actor=actor
-        )
-        return node.pk
-
-
-def _record_events(node: Node, *, old_due: dt.date | None, completing: bool, actor: User) -> None:
-    """The node's timeline: a due date moved by the ledger, a completion taken from it."""
-    from supervision.choices import NodeEventKind
-    from supervision.services import node_completion_follow_up, node_event_record
-
-    now = clock.now()
-    if old_due is not None and old_due != node.due_date:
-        node_event_record(
-            node=node,
-            kind=NodeEventKind.DUE_CHANGED,
-            actor=actor,
-            at=now,
-            message=_("节点时间由 %(old)s 调整为 %(new)s：%(reason)s")
-            % {
-                "old": old_due.isoformat(),
-                "new": node.due_date.isoformat(),
-                "reason": CHANGE_REASON,
-            },
-            old=old_due.isoformat(),
-            new=node.due_date.isoformat(),
-        )
-    if completing:
-        node_event_record(
-            node=node,
-            kind=NodeEventKind.COMPLETED,
-            actor=actor,
-            at=now,
-            message=_("节点办结（台账导入，办结日期%(date)s）")
-            % {"date": clock.local_date(node.completed_at).isoformat()},
-            completed_at=node.completed_at.isoformat(),
-        )
-        node_completion_follow_up(node=node, actor=actor, at=now)
+        else:
+            (result.nodes_created if created else result.nodes_updated).append(label)
 
 
 def _assign(instance: models.Model, **values) -> bool:
@@ -428,6 +389,16 @@ def _assign(instance: models.Model, **values) -> bool:
             setattr(instance, name, value)
             changed = True
     return changed
+
+
+def _call(service, row: int, column: str | None, **kwargs) -> None:
+    """Call a node service for a row; a refusal it raises aborts the whole import at that row."""
+    try:
+        service(**kwargs)
+    except ValidationError as exc:
+        raise _WriteFailed(LedgerError("；".join(exc.messages), row, column)) from None
+    except (PermissionDenied, Conflict) as exc:
+        raise _WriteFailed(LedgerError(str(exc), row, column)) from None
 
 
 def _save(instance: models.Model, *, actor: User, row: int, column: str | None = None) -> None:

@@ -6,7 +6,7 @@ unit's leaders in charge and the principal leaders; judging (revoking a card, mo
 deadline, running the priority list) to the supervision office alone, since it moves
 people's assessments; keeping the reference data (calendar, templates, rules) to the
 office and the administrators; recording facts taken from elsewhere (a ledger, a
-correction) to the office and the system account.
+correction) and moving a node's planned date to the office and the system account.
 """
 
 import enum
@@ -23,7 +23,7 @@ class Action(enum.Enum):
     DECIDE = "decide"
     SUPERVISE = "supervise"
     MAINTAIN = "maintain"
-    RECORD = "record"
+    PLAN = "plan"
 
 
 DENIED = {
@@ -31,7 +31,7 @@ DENIED = {
     Action.DECIDE: _("只有该单位的分管领导或主要领导可以审批。"),
     Action.SUPERVISE: _("只有督查办可以执行该操作。"),
     Action.MAINTAIN: _("只有督查办或系统管理员可以维护该内容。"),
-    Action.RECORD: _("只有督查办可以补录节点情况。"),
+    Action.PLAN: _("只有督查办可以调整节点计划或补录办结。"),
 }
 
 
@@ -51,7 +51,7 @@ def may(user, action: Action, *, unit_id: int | None = None) -> bool:
         return scope.is_supervisor
     if action is Action.MAINTAIN:
         return scope.is_supervisor or (scope.user_id is not None and user.is_superuser)
-    if action is Action.RECORD:
+    if action is Action.PLAN:
         return scope.is_supervisor or is_system_account(user)
     raise ValueError(action)
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Q
 
 from .choices import Role
@@ -85,3 +86,8 @@ def recommitment_approvers(*, unit_id: int):
 def supervision_office():
     """Active members of the supervision office."""
     return User.objects.filter(is_active=True, role_assignments__role=Role.SUPERVISOR).distinct()
+
+
+def system_user() -> User:
+    """The account the sweep and other automatic writes are recorded under."""
+    return User.objects.get(username=settings.NODETRACK_SYSTEM_USERNAME)

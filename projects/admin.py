@@ -1,7 +1,8 @@
 """Admin for enterprises, projects and their disposal lines, nodes, templates and progress reports.
 
-Nodes and progress reports are read-only here: their writes go through the services, which
-keep node events and the escalation schedule in step.
+Nodes, progress reports and node events are read-only here: their writes go through the
+services, which keep node events and the escalation schedule in step. Moving a node's date
+is an action that supervision adds to the node admin, since that fact feeds escalation.
 """
 
 from django import forms
@@ -22,18 +23,14 @@ from .models import (
     DisposalLine,
     Enterprise,
     Node,
+    NodeEvent,
     NodeTemplate,
     NodeTemplateStep,
     ProgressAttachment,
     ProgressReport,
     Project,
 )
-from .services import node_change_due_date, node_template_apply
-
-
-class DueDateChangeForm(forms.Form):
-    due_date = forms.DateField(label=_("新的计划完成日期"), widget=AdminDateWidget)
-    reason = forms.CharField(label=_("调整理由"), max_length=500, widget=forms.Textarea)
+from .services import node_template_apply
 
 
 class TemplateApplyForm(forms.Form):
@@ -218,49 +215,10 @@ class NodeAdmin(ReadOnlyAdminMixin, HistoryAdmin):
     list_select_related = ("project", "unit")
     date_hierarchy = "due_date"
     ordering = ("project__code", "seq")
-    actions = ("change_due_date",)
 
     @admin.display(description=_("项目编号"), ordering="project__code")
     def project_code(self, obj: Node) -> str:
         return obj.project.code
-
-    @admin.action(description=_("调整节点时间"))
-    def change_due_date(self, request, queryset):
-        """Move the planned date of the selected nodes, with a reason (all or none)."""
-        form = DueDateChangeForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    for node in queryset:
-                        node_change_due_date(
-                            node=node,
-                            actor=request.user,
-                            reason=form.cleaned_data["reason"],
-                            due_date=form.cleaned_data["due_date"],
-                        )
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(
-                    request, "；".join(getattr(exc, "messages", [str(exc)])), messages.ERROR
-                )
-                return None
-            self.message_user(
-                request,
-                _("已调整 %(n)s 个节点的时间。") % {"n": queryset.count()},
-                messages.SUCCESS,
-            )
-            return None
-        return TemplateResponse(
-            request,
-            "admin/projects/node/change_due_date.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("调整节点时间"),
-                "form": form,
-                "nodes": queryset,
-                "opts": self.model._meta,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            },
-        )
 
 
 class NodeTemplateStepInline(admin.TabularInline):
@@ -310,3 +268,13 @@ class ProgressReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ("node__project", "author")
     date_hierarchy = "created_at"
     inlines = (ProgressAttachmentInline,)
+
+
+@admin.register(NodeEvent)
+class NodeEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """A node's timeline: appended by the services, never changed."""
+
+    list_display = ["node", "kind", "message", "actor", "occurred_at"]
+    list_filter = ["kind"]
+    search_fields = ["node__project__code", "node__name", "message"]
+    list_select_related = ["node__project", "actor"]

@@ -12,7 +12,7 @@ from core.models import Attachment
 from organization.choices import UnitKind
 from organization.models import Unit, choices_check
 
-from .choices import DisposalMethod, ProjectStatus
+from .choices import DisposalMethod, NodeEventKind, ProjectStatus
 from .validators import PLAN_DATE_MAX, PLAN_DATE_MIN, validate_plan_date, validate_uscc
 
 
@@ -363,3 +363,33 @@ class ProgressAttachment(Attachment):
     class Meta:
         verbose_name = _("附件")
         verbose_name_plural = _("附件")
+
+class NodeEvent(models.Model):
+    """An append-only business fact about a node: who did what, with old and new values."""
+
+    node = models.ForeignKey(
+        "Node", on_delete=models.PROTECT, related_name="events", verbose_name=_("节点")
+    )
+    kind = models.CharField(_("事件"), max_length=30, choices=NodeEventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("操作人"),
+    )
+    occurred_at = models.DateTimeField(_("时间"))
+    message = models.CharField(_("摘要"), max_length=500)
+    data = models.JSONField(_("数据"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("节点动态")
+        verbose_name_plural = _("节点动态")
+        ordering = ["-occurred_at", "-id"]
+        db_table = "supervision_nodeevent"  # the table the timeline has always lived in
+        constraints = [choices_check("kind", NodeEventKind, "projects_nodeevent_kind_valid")]
+        indexes = [models.Index(fields=["node", "occurred_at"], name="projects_event_node")]
+
+    def __str__(self) -> str:
+        return f"{self.node} {self.message}"

@@ -1,21 +1,28 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AdminDateWidget
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import HistoryAdmin, ReadOnlyAdminMixin
-from organization.selectors import user_scope
+from organization.permissions import Action, may
+from projects.admin import NodeAdmin as ProjectsNodeAdmin
+from projects.models import Node
 
 from .models import (
     CalendarDay,
     Card,
     InspectionAttachment,
     InspectionRecord,
-    NodeEvent,
     Notification,
     Recommitment,
     SupervisionItem,
     SweepRun,
 )
-from .services import calendar_day_delete, calendar_day_save
+from .services import calendar_day_delete, calendar_day_save, node_change_due_date
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, HistoryAdmin):
@@ -34,8 +41,7 @@ class CalendarDayAdmin(HistoryAdmin):
     date_hierarchy = "date"
 
     def _keeps_calendar(self, request) -> bool:
-        scope = user_scope(user=request.user)
-        return request.user.is_superuser or scope.is_supervisor
+        return may(request.user, Action.MAINTAIN)
 
     def has_add_permission(self, request):
         return self._keeps_calendar(request) and super().has_add_permission(request)
@@ -151,14 +157,6 @@ class NotificationAdmin(AppendOnlyAdmin):
     list_select_related = ["recipient"]
 
 
-@admin.register(NodeEvent)
-class NodeEventAdmin(AppendOnlyAdmin):
-    list_display = ["node", "kind", "message", "actor", "occurred_at"]
-    list_filter = ["kind"]
-    search_fields = ["node__project__code", "node__name", "message"]
-    list_select_related = ["node__project", "actor"]
-
-
 @admin.register(SweepRun)
 class SweepRunAdmin(AppendOnlyAdmin):
     list_display = [
@@ -179,3 +177,56 @@ class SweepRunAdmin(AppendOnlyAdmin):
     @admin.display(boolean=True, description=_("成功"))
     def ok(self, obj):
         return not obj.error
+
+
+class DueDateChangeForm(forms.Form):
+    due_date = forms.DateField(label=_("新的计划完成日期"), widget=AdminDateWidget)
+    reason = forms.CharField(label=_("调整理由"), max_length=500, widget=forms.Textarea)
+
+
+admin.site.unregister(Node)
+
+
+@admin.register(Node)
+class NodeAdmin(ProjectsNodeAdmin):
+    """The node admin of projects, with the action that moves planned dates (a fact escalation reads)."""
+
+    actions = ("change_due_date",)
+
+    @admin.action(description=_("调整节点时间"))
+    def change_due_date(self, request, queryset):
+        """Move the planned date of the selected nodes, with a reason (all or none)."""
+        form = DueDateChangeForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    for node in queryset:
+                        node_change_due_date(
+                            node=node,
+                            actor=request.user,
+                            reason=form.cleaned_data["reason"],
+                            due_date=form.cleaned_data["due_date"],
+                        )
+            except (ValidationError, PermissionDenied) as exc:
+                self.message_user(
+                    request, "；".join(getattr(exc, "messages", [str(exc)])), messages.ERROR
+                )
+                return None
+            self.message_user(
+                request,
+                _("已调整 %(n)s 个节点的时间。") % {"n": queryset.count()},
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/projects/node/change_due_date.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("调整节点时间"),
+                "form": form,
+                "nodes": queryset,
+                "opts": self.model._meta,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )

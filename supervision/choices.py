@@ -34,17 +34,3 @@ class NotificationKind(models.TextChoices):
     RECOMMITMENT_WAITING = "recommitment_waiting", _("待审批")
     RECOMMITMENT_DECIDED = "recommitment_decided", _("审批结果")
 
-
-class NodeEventKind(models.TextChoices):
-    COMPLETED = "completed", _("办结")
-    PROGRESS = "progress", _("进度填报")
-    DUE_CHANGED = "due_changed", _("节点时间变更")
-    CARD_ISSUED = "card_issued", _("亮牌")
-    CARD_REVOKED = "card_revoked", _("撤销亮牌")
-    RECOMMITMENT_SUBMITTED = "recommitment_submitted", _("提交重新承诺")
-    RECOMMITMENT_APPROVED = "recommitment_approved", _("批准重新承诺")
-    RECOMMITMENT_REJECTED = "recommitment_rejected", _("驳回重新承诺")
-    RECOMMITMENT_LAPSED = "recommitment_lapsed", _("重新承诺失效")
-    ITEM_OPENED = "item_opened", _("列入重点督办")
-    ITEM_CLOSED = "item_closed", _("督办销号")
-    INSPECTION = "inspection", _("督查记录")

@@ -17,7 +17,6 @@ from .choices import (
     CardKind,
     InspectionMode,
     ItemStatus,
-    NodeEventKind,
     NotificationKind,
     RecommitmentStatus,
 )
@@ -349,36 +348,6 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient}: {self.title}"
-
-
-class NodeEvent(models.Model):
-    """An append-only business fact about a node: who did what, with old and new values."""
-
-    node = models.ForeignKey(
-        Node, on_delete=models.PROTECT, related_name="events", verbose_name=_("节点")
-    )
-    kind = models.CharField(_("事件"), max_length=30, choices=NodeEventKind.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("操作人"),
-    )
-    occurred_at = models.DateTimeField(_("时间"))
-    message = models.CharField(_("摘要"), max_length=500)
-    data = models.JSONField(_("数据"), default=dict, blank=True)
-
-    class Meta:
-        verbose_name = _("节点动态")
-        verbose_name_plural = _("节点动态")
-        ordering = ["-occurred_at", "-id"]
-        constraints = [choices_check("kind", NodeEventKind, "supervision_nodeevent_kind_valid")]
-        indexes = [models.Index(fields=["node", "occurred_at"], name="supervision_event_node")]
-
-    def __str__(self) -> str:
-        return f"{self.node} {self.message}"
 
 
 class SweepRun(models.Model):

@@ -15,6 +15,7 @@ from projects.models import (
     DisposalLine,
     Enterprise,
     Node,
+    NodeEvent,
     NodeTemplate,
     NodeTemplateStep,
     ProgressAttachment,
@@ -76,6 +77,9 @@ def objects() -> dict[type, object]:
         offset_days=95,
     )
     report = ProgressReport.objects.create(node=node, percent=40, note="已拨付首期", author=staff)
+    event = NodeEvent.objects.create(
+        node=node, kind="progress", actor=staff, occurred_at=clock.now(), message="填报进度 40%"
+    )
     ProgressAttachment.objects.create(
         report=report, name="拨付凭证.pdf", file=SimpleUploadedFile("pz.pdf", b"%PDF-1.4")
     )
@@ -98,6 +102,7 @@ def objects() -> dict[type, object]:
         Enterprise: enterprise,
         Project: project,
         Node: node,
+        NodeEvent: event,
         NodeTemplate: template,
         ProgressReport: report,
         RuleVersion: rule,

@@ -18,7 +18,8 @@ from organization.tokens import api_token_create
 from projects.models import Node, ProgressReport, Project
 from scoring.choices import EntryKind
 from scoring.models import PointsEntry, RuleVersion
-from supervision.models import Card, NodeEvent, Notification, Recommitment, SupervisionItem
+from supervision.models import Card, Notification, Recommitment, SupervisionItem
+from projects.models import NodeEvent
 from tests.factories import (
     DisposalLineFactory,
     LocalityFactory,

@@ -19,14 +19,8 @@ from projects.models import (
 )
 from projects.validators import uscc_check_digit
 from scoring.models import PointsEntry, RuleVersion
-from supervision.models import (
-    Card,
-    InspectionRecord,
-    NodeEvent,
-    Notification,
-    Recommitment,
-    SupervisionItem,
-)
+from supervision.models import Card, InspectionRecord, Notification, Recommitment, SupervisionItem
+from projects.models import NodeEvent
 from tests.factories import (
     DisposalLineFactory,
     EnterpriseFactory,
@@ -609,7 +603,7 @@ def test_node_event_kind_must_be_a_known_kind():
     # when / then
     assert_rejected(
         NodeEvent,
-        "supervision_nodeevent_kind_valid",
+        "projects_nodeevent_kind_valid",
         node=node,
         kind="bogus",
         occurred_at=NOW,

@@ -16,8 +16,8 @@ from organization.models import Unit, User
 from projects.choices import DisposalMethod
 from ledger.importing import ledger_import
 from projects.models import DisposalLine, Enterprise, Node, Project
-from supervision.choices import NodeEventKind
-from supervision.models import NodeEvent
+from projects.choices import NodeEventKind
+from projects.models import NodeEvent
 from tests.factories import (
     DisposalLineFactory,
     EnterpriseFactory,
@@ -230,11 +230,18 @@ def test_csv_in_each_encoding_creates_projects_nodes_units_and_enterprises(tmp_p
         ("FX-002", 1, "引进新业主", "县住房和城乡建设局", "李明", dt.date(2026, 5, 1), None, 0),
     ]
     done = Node.objects.get(project__code="FX-001", seq=2)
-    assert done.history.count() == 1
-    assert done.history.first().history_change_reason == "台账导入"
-    assert done.history.first().history_user == system_user()
+    # Created, then completed through the one completion service: two versions, one reason.
+    assert [(h.completed_at, h.history_change_reason, h.history_user) for h in
+            done.history.order_by("history_id")] == [
+        (None, "台账导入", system_user()),
+        (end_of_day(2026, 4, 3), "台账导入", system_user()),
+    ]
     assert list(done.events.values_list("kind", "actor__username")) == [
         (NodeEventKind.COMPLETED, "system")
+    ]
+    # A ledger completion leaves its completion report, like any other completion.
+    assert list(done.progress_reports.values_list("percent", "is_completion", "author__username")) == [
+        (100, True, "system")
     ]
 
 
@@ -716,22 +723,24 @@ def test_reimport_of_the_same_file_changes_nothing(tmp_path):
     assert Node.history.count() + Project.history.count() + DisposalLine.history.count() == history
 
 
-def test_escalation_is_refreshed_for_every_written_node(tmp_path, monkeypatch):
+def test_escalation_is_refreshed_for_every_node_whose_facts_the_ledger_changed(tmp_path):
+    """A node whose planned date the ledger moves, or that it creates, is worked out again by
+    the next sweep (its escalation instant is cleared); an untouched node keeps its instant."""
     # given
     run(write_csv(tmp_path / "v1.csv", first_ledger()))
-    calls = []
-    monkeypatch.setattr(
-        "supervision.services.nodes_refresh_escalation",
-        lambda *, node_ids: calls.append(sorted(node_ids)),
-    )
+    worked_out = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    Node.objects.update(next_escalation_at=worked_out)
     second = first_ledger()
     second[1]["计划完成日期"] = "2026-05-10"
     second.append({**second[0], "节点序号": "9", "节点名称": "新节点"})
     # when
     run(write_csv(tmp_path / "v2.csv", second))
     # then
-    nodes = dict(Node.objects.values_list("seq", "pk"))
-    assert calls == [sorted([nodes[2], nodes[9]])]
+    assert dict(Node.objects.values_list("seq", "next_escalation_at")) == {
+        **{seq: worked_out for seq in Node.objects.values_list("seq", flat=True)},
+        2: None,
+        9: None,
+    }
 
 
 def test_completed_node_stays_complete_when_the_ledger_has_no_date(tmp_path):

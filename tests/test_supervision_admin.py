@@ -40,7 +40,6 @@ def revoked_card():
         "supervisionitem",
         "inspectionrecord",
         "notification",
-        "nodeevent",
         "sweeprun",
         "calendarday",
     ],
@@ -173,7 +172,6 @@ def full_story():
         "supervisionitem",
         "inspectionrecord",
         "notification",
-        "nodeevent",
         "sweeprun",
     ],
 )

@@ -13,14 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from projects.models import Node
 from scoring.models import PointsEntry, RuleVersion
 from supervision.calendar import calendar_warning
-from supervision.models import (
-    CalendarDay,
-    Card,
-    NodeEvent,
-    Notification,
-    SupervisionItem,
-    SweepRun,
-)
+from supervision.models import CalendarDay, Card, Notification, SupervisionItem, SweepRun
+from projects.models import NodeEvent
 from supervision.services import recommitment_decide, recommitment_submit, sweep_run
 from supervision.services.facts import ESCALATION_SETTLED
 from tests.factories import NodeFactory, UnitFactory, make_user

@@ -115,7 +115,7 @@ def test_admin_action_moves_due_dates_with_a_reason(client):
     # given: the supervision office, onboarded as usual
     from django.core.management import call_command
 
-    from supervision.models import NodeEvent
+    from projects.models import NodeEvent
 
     call_command(
         "add_user", "dcb", "--password", "pw-123456789", "--role", "supervisor", stdout=None

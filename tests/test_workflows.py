@@ -11,7 +11,8 @@ from django.db.models import Sum
 
 from core.errors import Conflict
 from projects.models import Node, ProgressReport
-from projects.services import node_complete, node_progress_report
+from projects.services import node_progress_report
+from supervision.services import node_complete
 from scoring.models import PointsEntry
 from supervision.models import Card, InspectionRecord, Notification, Recommitment, SupervisionItem
 from supervision.services import (
@@ -346,7 +347,7 @@ def test_records_are_stored_in_chinese_when_the_writer_reads_english(yellow_node
     """What is stored is read later by everyone: it is written in the county's language."""
     from django.utils import translation
 
-    from supervision.models import NodeEvent
+    from projects.models import NodeEvent
 
     with translation.override("en"):
         submit(yellow_node, people["staff"])

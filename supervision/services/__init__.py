@@ -2,7 +2,6 @@
 
 from .calendar_days import calendar_day_delete, calendar_day_save
 from .cards import card_revoke
-from .completion import node_completion_follow_up
 from .escalation import nodes_refresh_escalation, sweep_run
 from .items import (
     supervision_item_add_inspection,
@@ -14,15 +13,15 @@ from .notifications import (
     notifications_deliver,
     notifications_mark_all_read,
 )
+from .nodes import node_change_due_date, node_complete
 from .recommitments import recommitment_decide, recommitment_submit
-from .records import node_event_record
 
 __all__ = [
     "calendar_day_delete",
     "calendar_day_save",
     "card_revoke",
-    "node_completion_follow_up",
-    "node_event_record",
+    "node_change_due_date",
+    "node_complete",
     "nodes_refresh_escalation",
     "notifications_mark_all_read",
     "notifications_create",

@@ -2,25 +2,27 @@
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit import audited_save
 from core.i18n import in_record_language
 from organization.models import User
-from organization.selectors import user_scope
+from organization.permissions import Action, require
 from projects.models import Node
 
-from ..models import CalendarDay
+from ..choices import CardKind
+from ..models import CalendarDay, Card
 from .facts import ESCALATION_SETTLED
 
 
 def _nodes_in_grace_refresh() -> int:
     """Nodes whose next card may hang on the calendar: yellow, not red, not settled."""
     return (
-        Node.objects.filter(cards__kind="yellow", cards__revoked_at__isnull=True)
-        .exclude(cards__kind="red")
+        Node.objects.filter(cards__kind=CardKind.YELLOW, cards__revoked_at__isnull=True)
+        .exclude(
+            pk__in=Card.objects.filter(kind=CardKind.RED, revoked_at__isnull=True).values("node_id")
+        )
         .exclude(next_escalation_at=ESCALATION_SETTLED)
         .update(next_escalation_at=None)
     )
@@ -37,9 +39,7 @@ def calendar_day_save(
     instance: CalendarDay | None = None,
 ) -> CalendarDay:
     """Enter or change one day of the official calendar (a holiday or a make-up working day)."""
-    scope = user_scope(user=actor)
-    if not (scope.is_supervisor or actor.is_superuser):
-        raise PermissionDenied(_("只有督查办可以维护节假日安排。"))
+    require(actor, Action.MAINTAIN, message=_("只有督查办可以维护节假日安排。"))
     day = instance or CalendarDay()
     day.date, day.is_workday, day.name = date, is_workday, name.strip()
     day.full_clean()
@@ -52,8 +52,6 @@ def calendar_day_save(
 @transaction.atomic
 def calendar_day_delete(*, actor: User, day: CalendarDay) -> None:
     """Remove an entry; the packaged calendar (or Monday–Friday) applies to that day again."""
-    scope = user_scope(user=actor)
-    if not (scope.is_supervisor or actor.is_superuser):
-        raise PermissionDenied(_("只有督查办可以维护节假日安排。"))
+    require(actor, Action.MAINTAIN, message=_("只有督查办可以维护节假日安排。"))
     day.delete()
     _nodes_in_grace_refresh()

@@ -8,29 +8,28 @@ from core import clock
 from core.audit import audited_save
 from core.errors import Conflict
 from core.i18n import in_record_language
+from core.text import text_clean
 from organization.models import User
-from organization.selectors import user_scope
+from organization.permissions import Action, require
+from projects.choices import NodeEventKind
+from projects.models import Node
+from projects.services import node_event_record, node_lock
 from scoring.choices import EntryKind
 from scoring.models import PointsEntry
 
 from .. import rules
-from ..choices import ItemStatus, NodeEventKind
+from ..choices import ItemStatus
 from ..models import Card, SupervisionItem
 from .escalation import nodes_refresh_escalation
-from .records import node_event_record, recommitments_lapse_pending
+from .records import recommitments_lapse_pending
 
 
 @in_record_language
 @transaction.atomic
 def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
     """The supervision office revokes a card with a reason; its points come back, dated as the card."""
-    if not user_scope(user=actor).is_supervisor:
-        raise PermissionDenied(_("只有督查办可以撤销亮牌。"))
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": [_("请填写撤销理由。")]})
-    if len(reason) > 2000:
-        raise ValidationError({"reason": [_("撤销理由不能超过2000字。")]})
+    require(actor, Action.SUPERVISE, message=_("只有督查办可以撤销亮牌。"))
+    reason = text_clean(reason, field="reason", label=_("撤销理由"))
     card = (
         Card.objects.select_for_update(of=("self",)).select_related("node", "unit").get(pk=card.pk)
     )

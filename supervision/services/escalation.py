@@ -14,16 +14,19 @@ from core import clock
 from core.audit import audited_save
 from core.i18n import in_record_language
 from organization.models import User
+from organization.selectors import system_user
+from projects.choices import NodeEventKind
 from projects.models import Node
+from projects.services import node_event_record
 from scoring.choices import EntryKind
 from scoring.models import PointsEntry
 
 from .. import rules
-from ..choices import CardKind, NodeEventKind, NotificationKind
+from ..choices import CardKind, NotificationKind
 from ..models import Card, Notification, SupervisionItem, SweepRun
 from .facts import ESCALATION_SETTLED, EscalationContext, node_facts
 from .notifications import notifications_create, notifications_deliver
-from .records import node_event_record, recommitments_lapse_pending, system_user
+from .records import recommitments_lapse_pending
 
 log = logging.getLogger("nodetrack.sweep")
 

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -10,17 +10,18 @@ from core import clock
 from core.audit import audited_save
 from core.errors import Conflict
 from core.i18n import in_record_language
+from core.text import text_clean
 from organization.models import User
-from organization.selectors import user_scope
+from organization.permissions import Action, require
+from projects.choices import NodeEventKind
+from projects.services import node_event_record
 
-from ..choices import InspectionMode, ItemStatus, NodeEventKind
+from ..choices import InspectionMode, ItemStatus
 from ..models import InspectionAttachment, InspectionRecord, SupervisionItem
-from .records import node_event_record
 
 
 def _require_supervisor(actor: User) -> None:
-    if not user_scope(user=actor).is_supervisor:
-        raise PermissionDenied(_("只有督查办可以办理重点督办事项。"))
+    require(actor, Action.SUPERVISE, message=_("只有督查办可以办理重点督办事项。"))
 
 
 def _open_item(item: SupervisionItem) -> SupervisionItem:
@@ -51,9 +52,10 @@ def supervision_item_add_inspection(
     errors = {}
     if mode not in InspectionMode.values:
         errors["mode"] = [_("请选择督查方式（线上或线下）。")]
-    text = (text or "").strip()
-    if not text:
-        errors["text"] = [_("请填写督查情况。")]
+    try:
+        text = text_clean(text, field="text", label=_("督查情况"), max_length=5000)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if inspected_on is None or inspected_on > clock.today():
         errors["inspected_on"] = [_("督查日期不能晚于今天。")]
     if errors:
@@ -98,9 +100,7 @@ def supervision_item_set_deadline(
 def supervision_item_close(*, item: SupervisionItem, actor: User, note: str) -> SupervisionItem:
     """Close (销号) an item with a note."""
     _require_supervisor(actor)
-    note = (note or "").strip()
-    if not note:
-        raise ValidationError({"note": [_("请填写销号说明。")]})
+    note = text_clean(note, field="note", label=_("销号说明"))
     item = _open_item(item)
     now = clock.now()
     item.status = ItemStatus.CLOSED

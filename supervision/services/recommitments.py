@@ -10,30 +10,21 @@ from core import clock
 from core.audit import audited_save
 from core.errors import Conflict
 from core.i18n import in_record_language
+from core.text import text_clean
 from organization.models import User
-from organization.selectors import recommitment_approvers, user_scope
+from organization.permissions import Action, require
+from organization.selectors import recommitment_approvers
+from projects.choices import NodeEventKind
 from projects.models import Node
+from projects.services import node_event_record
 from projects.validators import plan_date_error
 
 from .. import rules
-from ..choices import NodeEventKind, NotificationKind, RecommitmentStatus
+from ..choices import NotificationKind, RecommitmentStatus
 from ..models import Card, Recommitment
 from .escalation import nodes_refresh_escalation
 from .facts import EscalationContext, node_facts
 from .notifications import notifications_create
-from .records import node_event_record
-
-REASON_MAX = 2000
-
-
-def _clean_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": [_("请填写超期原因。")]})
-    if len(reason) > REASON_MAX:
-        raise ValidationError({"reason": [_("超期原因不能超过2000字。")]})
-    return reason
-
 
 @in_record_language
 @transaction.atomic
@@ -46,9 +37,10 @@ def recommitment_submit(
         .select_related("project", "unit")
         .get(pk=node.pk)
     )
-    if node.unit_id not in user_scope(user=actor).staff_unit_ids:
-        raise PermissionDenied(_("只有责任单位的经办人可以提交重新承诺。"))
-    reason = _clean_reason(reason)
+    require(
+        actor, Action.REPORT, unit_id=node.unit_id, message=_("只有责任单位的经办人可以提交重新承诺。")
+    )
+    reason = text_clean(reason, field="reason", label=_("超期原因"))
     now = clock.now()
     if new_due_date is None or new_due_date <= clock.local_date(now):
         raise ValidationError({"new_due_date": [_("重新承诺完成时间须晚于今天。")]})
@@ -122,15 +114,16 @@ def recommitment_decide(
         .get(pk=recommitment.pk)
     )
     node = rec.node
-    if not user_scope(user=actor).can_decide_for_unit(node.unit_id):
-        raise PermissionDenied(_("只有该单位的分管领导或主要领导可以审批。"))
+    require(actor, Action.DECIDE, unit_id=node.unit_id)
     if rec.status != RecommitmentStatus.PENDING:
         raise Conflict(_("该重新承诺已经审批或已失效，不能再次审批。"), "already_decided")
-    comment = (comment or "").strip()
-    if len(comment) > REASON_MAX:
-        raise ValidationError({"comment": [_("审批意见不能超过2000字。")]})
-    if not approve and not comment:
-        raise ValidationError({"comment": [_("驳回时须填写审批意见。")]})
+    comment = text_clean(
+        comment,
+        field="comment",
+        label=_("审批意见"),
+        required=not approve,
+        required_message=_("驳回时须填写审批意见。"),
+    )
     now = clock.now()
     if approve and rec.new_due_date < clock.local_date(now):
         raise Conflict(_("承诺完成时间已过，不能批准，请驳回后由单位重新提交。"), "date_passed")

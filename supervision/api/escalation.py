@@ -10,8 +10,9 @@ from core.api.pagination import ListParams, page_of, paginate
 from core.api.schemas import READ_ERRORS, WRITE_ERRORS, DateIn, Instant, Message, decimal2
 from projects.selectors import node_list
 
-from .selectors import card_list, recommitment_list, supervision_item_list
-from .services import (
+from ..choices import CardKind
+from ..selectors import card_list, recommitment_list, supervision_item_list
+from ..services import (
     card_revoke,
     recommitment_decide,
     recommitment_submit,
@@ -82,7 +83,7 @@ class NodeRefOut(Schema):
 
 
 class CardOut(NodeRefOut):
-    kind: Literal["yellow", "red"]
+    kind: CardKind
     breached_at: Instant
     issued_at: Instant
     points: str
@@ -96,7 +97,7 @@ class CardOut(NodeRefOut):
 class CardFilters(ListParams):
     project: str | None = None
     unit: str | None = None
-    kind: Literal["yellow", "red"] | None = None
+    kind: CardKind | None = None
 
 
 class SupervisionItemOut(NodeRefOut):

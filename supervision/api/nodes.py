@@ -1,0 +1,121 @@
+"""REST endpoints for projects and nodes as the wall chart shows them: with their cards, and completion."""
+
+import datetime as dt
+
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema
+
+from core.api.pagination import ListParams, page_of, paginate
+from core.api.schemas import READ_ERRORS, WRITE_ERRORS, Instant, decimal2
+from projects.selectors import node_list
+
+from ..choices import CardKind
+from ..selectors import node_list_with_card, project_list_with_nodes
+from ..services import node_complete
+
+router = Router(tags=["项目与节点"])
+
+
+class NodeOut(Schema):
+    id: int
+    project: str
+    seq: int
+    name: str
+    unit: str
+    owner: str
+    due_date: dt.date
+    committed_due_date: dt.date | None
+    completed_at: Instant | None
+    progress: int
+    card: CardKind | None
+
+    @staticmethod
+    def resolve_project(obj) -> str:
+        return obj.project.code
+
+    @staticmethod
+    def resolve_unit(obj) -> str:
+        return obj.unit.name
+
+    @staticmethod
+    def resolve_card(obj) -> str | None:
+        return obj.card_kind
+
+
+class MethodOut(Schema):
+    method: str
+    label: str
+    area_mu: str
+
+    @staticmethod
+    def resolve_label(obj) -> str:
+        return str(obj.get_method_display())
+
+    @staticmethod
+    def resolve_area_mu(obj) -> str:
+        return decimal2(obj.area_mu)
+
+
+class ProjectOut(Schema):
+    code: str
+    name: str
+    locality: str
+    methods: list[MethodOut]
+    area_mu: str
+    nodes: list[NodeOut]
+
+    @staticmethod
+    def resolve_locality(obj) -> str:
+        return obj.locality.name
+
+    @staticmethod
+    def resolve_methods(obj) -> list:
+        return list(obj.disposal_lines.all())
+
+    @staticmethod
+    def resolve_area_mu(obj) -> str:
+        return decimal2(obj.area_mu)
+
+    @staticmethod
+    def resolve_nodes(obj) -> list:
+        return obj.visible_nodes
+
+
+class NodeFilters(ListParams):
+    project: str | None = None
+    unit: str | None = None
+    card: CardKind | None = None
+
+
+class CompleteIn(Schema):
+    note: str = ""
+
+
+@router.get("projects/", response={200: page_of(ProjectOut), **READ_ERRORS})
+def projects_list(request, params: Query[ListParams]):
+    """Projects in the caller's scope, each with the nodes the caller may see."""
+    return paginate(project_list_with_nodes(user=request.auth), params)
+
+
+@router.get("projects/{code}/", response={200: ProjectOut, **READ_ERRORS})
+def projects_detail(request, code: str):
+    """One project in the caller's scope, by its county code."""
+    return get_object_or_404(project_list_with_nodes(user=request.auth), code=code)
+
+
+@router.get("nodes/", response={200: page_of(NodeOut), **READ_ERRORS})
+def nodes_list(request, filters: Query[NodeFilters]):
+    """Nodes in the caller's scope with their highest unrevoked card; filter by project code,
+    unit name or card."""
+    nodes = node_list_with_card(
+        user=request.auth, project=filters.project, unit=filters.unit, card=filters.card
+    )
+    return paginate(nodes, filters)
+
+
+@router.post("nodes/{int:node_id}/complete/", response={200: NodeOut, **WRITE_ERRORS})
+def nodes_complete(request, node_id: int, payload: CompleteIn | None = None):
+    """Staff of the node's unit mark it done now (办结)."""
+    node = get_object_or_404(node_list(user=request.auth), pk=node_id)
+    node_complete(node=node, actor=request.auth, note=payload.note if payload else "")
+    return node_list_with_card(user=request.auth).get(pk=node.pk)

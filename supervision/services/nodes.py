@@ -1,0 +1,138 @@
+"""The node facts that decide cards: completion and the planned date, one service each.
+
+Every entry point (pages, the API, the ledger import, the demo, the admin) calls these, so
+their follow-ups cannot be forgotten: a pending recommitment lapses, an open supervision
+item becomes ready to close, the event is recorded and the node's escalation is worked
+out again by the next sweep.
+"""
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core import clock
+from core.audit import audited_save
+from core.errors import Conflict
+from core.i18n import in_record_language
+from core.text import text_clean
+from organization.models import User
+from organization.permissions import Action, require
+from projects.choices import CompletionSource, NodeEventKind
+from projects.models import Node
+from projects.services import node_event_record, node_lock, progress_report_create
+from projects.validators import plan_date_error
+
+from ..choices import ItemStatus
+from ..models import SupervisionItem
+from .escalation import nodes_refresh_escalation
+from .records import recommitments_lapse_pending
+
+_COMPLETION_HISTORY = {
+    CompletionSource.STAFF: gettext_lazy("办结"),
+    CompletionSource.LEDGER: gettext_lazy("台账导入"),
+    CompletionSource.ADMIN: gettext_lazy("补录办结"),
+}
+
+
+@in_record_language
+@transaction.atomic
+def node_complete(
+    *,
+    node: Node,
+    actor: User,
+    source: str = CompletionSource.STAFF,
+    completed_at: dt.datetime | None = None,
+    note: str = "",
+    files=(),
+) -> Node:
+    """A node is done (办结), now by its unit's staff, or at a given instant from a ledger or a correction.
+
+    Leaves a completion report; a pending recommitment lapses and an open supervision item
+    becomes ready to close. A node completed late still keeps (and may still earn) its cards.
+    """
+    source = CompletionSource(source)
+    node = node_lock(node)
+    if source is CompletionSource.STAFF:
+        require(actor, Action.REPORT, unit_id=node.unit_id)
+        if completed_at is not None:
+            raise ValueError("staff complete a node now; a past instant needs another source")
+    else:
+        require(actor, Action.PLAN)
+    note = text_clean(note, field="note", label=_("说明"), required=False)
+    now = clock.now()
+    at = completed_at or now
+    if clock.local_date(at) > clock.local_date(now):
+        raise ValidationError({"completed_at": [_("办结日期不能晚于今天。")]})
+    if node.completed_at is not None:
+        raise Conflict(_("节点已办结。"), "node_completed")
+    report = progress_report_create(
+        node=node, actor=actor, percent=100, note=note, files=files, is_completion=True
+    )
+    node.completed_at = at
+    node.progress = 100
+    audited_save(
+        node,
+        actor=actor,
+        reason=_COMPLETION_HISTORY[source],
+        update_fields=["completed_at", "progress", "updated_at"],
+    )
+    if source is CompletionSource.STAFF:
+        message = _("节点办结")
+    elif source is CompletionSource.LEDGER:
+        message = _("节点办结（台账导入，办结日期%(date)s）") % {
+            "date": clock.local_date(at).isoformat()
+        }
+    else:
+        message = _("节点办结（补录，办结日期%(date)s）") % {"date": clock.local_date(at).isoformat()}
+    node_event_record(
+        node=node,
+        kind=NodeEventKind.COMPLETED,
+        actor=actor,
+        at=now,
+        message=message,
+        report=report.pk,
+        source=source.value,
+        completed_at=at.isoformat(),
+    )
+    for item in SupervisionItem.objects.select_for_update(of=("self",)).filter(
+        node=node, status=ItemStatus.OPEN, ready_to_close_at__isnull=True
+    ):
+        item.ready_to_close_at = now
+        audited_save(item, actor=actor, reason=_("节点已办结，可销号"))
+    recommitments_lapse_pending(
+        node=node, actor=actor, at=now, reason=_("节点已办结，重新承诺无需审批")
+    )
+    nodes_refresh_escalation(node_ids=[node.pk])
+    return node
+
+
+@in_record_language
+@transaction.atomic
+def node_change_due_date(*, node: Node, actor: User, due_date: dt.date, reason: str) -> Node:
+    """The office (or a ledger import) moves a node's planned date, with a reason kept in history."""
+    require(actor, Action.PLAN, message=_("只有督查办可以调整节点时间。"))
+    reason = text_clean(reason, field="reason", label=_("调整理由"))
+    if out_of_range := plan_date_error(due_date):
+        raise ValidationError({"due_date": [out_of_range]})
+    node = node_lock(node)
+    if node.due_date == due_date:
+        return node
+    old = node.due_date
+    node.due_date = due_date
+    node.full_clean()
+    audited_save(node, actor=actor, reason=reason, update_fields=["due_date", "updated_at"])
+    node_event_record(
+        node=node,
+        kind=NodeEventKind.DUE_CHANGED,
+        actor=actor,
+        at=clock.now(),
+        message=_("节点时间由 %(old)s 调整为 %(new)s：%(reason)s")
+        % {"old": f"{old:%Y-%m-%d}", "new": f"{due_date:%Y-%m-%d}", "reason": reason},
+        old=old.isoformat(),
+        new=due_date.isoformat(),
+    )
+    nodes_refresh_escalation(node_ids=[node.pk])
+    return node
