@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 from core.models import Attachment
 from organization.choices import UnitKind
 from organization.models import Unit, choices_check
+from organization.selectors import user_scope
 
 from .choices import DisposalMethod, NodeEventKind, ProjectStatus
 from .validators import PLAN_DATE_MAX, PLAN_DATE_MIN, validate_plan_date, validate_uscc
@@ -67,8 +68,6 @@ def covered_projects_q(user_id: int, prefix: str = "") -> Q:
 class ProjectQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Projects the user may see: all for the county-wide roles, else those touching their units."""
-        from organization.selectors import user_scope
-
         scope = user_scope(user=user)
         if scope.sees_all:
             return self
@@ -172,8 +171,6 @@ class DisposalLine(models.Model):
 class NodeQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Nodes the user may see: all for county-wide roles, else their units' and covered projects'."""
-        from organization.selectors import user_scope
-
         scope = user_scope(user=user)
         if scope.sees_all:
             return self

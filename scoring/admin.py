@@ -94,13 +94,13 @@ class PointsEntryAdmin(admin.ModelAdmin):
         "kind",
         "points",
         "reason",
-        "card",
         "rule_version",
         "created_by",
     )
     list_filter = ("kind", "unit__kind", "unit", "rule_version")
-    search_fields = ("unit__name", "reason", "card__node__project__code", "card__node__name")
-    list_select_related = ("unit", "card__node__project", "rule_version", "created_by")
+    # The reason names the project and node of a card's entry; the card points here, not back.
+    search_fields = ("unit__name", "reason")
+    list_select_related = ("unit", "rule_version", "created_by")
     date_hierarchy = "occurred_at"
 
     def has_add_permission(self, request):

@@ -69,14 +69,6 @@ class PointsEntry(models.Model):
     kind = models.CharField(_("类别"), max_length=20, choices=EntryKind.choices)
     points = models.DecimalField(_("分值"), max_digits=7, decimal_places=2)
     reason = models.CharField(_("事由"), max_length=500)
-    card = models.ForeignKey(
-        "supervision.Card",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="points_entries",
-        verbose_name=_("来源牌"),
-    )
     rule_version = models.ForeignKey(
         RuleVersion,
         on_delete=models.PROTECT,
@@ -102,16 +94,6 @@ class PointsEntry(models.Model):
         ordering = ["-occurred_at", "-id"]
         constraints = [
             choices_check("kind", EntryKind, "scoring_pointsentry_kind_valid"),
-            models.UniqueConstraint(
-                fields=["card", "kind"],
-                condition=Q(card__isnull=False),
-                name="scoring_pointsentry_once_per_card",
-            ),
-            models.CheckConstraint(
-                condition=~Q(kind__in=[EntryKind.CARD_DEDUCTION, EntryKind.CARD_REVERSAL])
-                | Q(card__isnull=False),
-                name="scoring_pointsentry_card_entries_name_card",
-            ),
             models.CheckConstraint(
                 condition=~Q(kind=EntryKind.CARD_DEDUCTION) | Q(points__lte=0),
                 name="scoring_pointsentry_deduction_negative",

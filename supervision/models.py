@@ -9,9 +9,10 @@ from simple_history.models import HistoricalRecords
 
 from core.models import Attachment
 from organization.models import Unit, choices_check
+from organization.selectors import user_scope
 from projects.models import Node
 from projects.validators import PLAN_DATE_MAX, PLAN_DATE_MIN, validate_plan_date
-from scoring.models import RuleVersion
+from scoring.models import PointsEntry, RuleVersion
 
 from .choices import (
     CardKind,
@@ -43,14 +44,10 @@ class CalendarDay(models.Model):
         return f"{self.date:%Y-%m-%d} {self.name} {kind}"
 
 
-class CardQuerySet(models.QuerySet):
-    def active(self):
-        return self.filter(revoked_at__isnull=True)
+class NodeScopedQuerySet(models.QuerySet):
+    """Rows about a node: a user sees them exactly where they see the node (Node.visible_to)."""
 
     def visible_to(self, user):
-        """Cards of the nodes the user may see."""
-        from organization.selectors import user_scope
-
         if user_scope(user=user).sees_all:
             return self
         return self.filter(node__in=Node.objects.visible_to(user).values("pk"))
@@ -73,6 +70,18 @@ class Card(models.Model):
     rule_version = models.ForeignKey(
         RuleVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("规则版本")
     )
+    # The card points at its entries in the points ledger, which knows nothing of cards.
+    deduction = models.OneToOneField(
+        PointsEntry, on_delete=models.PROTECT, related_name="+", verbose_name=_("扣分记录")
+    )
+    reversal = models.OneToOneField(
+        PointsEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("返还记录"),
+    )
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -85,7 +94,7 @@ class Card(models.Model):
     revoke_reason = models.TextField(_("撤销理由"), blank=True)
     history = HistoricalRecords()
 
-    objects = CardQuerySet.as_manager()
+    objects = NodeScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("亮牌")
@@ -111,6 +120,11 @@ class Card(models.Model):
             models.CheckConstraint(
                 condition=Q(points__gte=0), name="supervision_card_points_nonnegative"
             ),
+            models.CheckConstraint(
+                condition=Q(revoked_at__isnull=True, reversal__isnull=True)
+                | Q(revoked_at__isnull=False, reversal__isnull=False),
+                name="supervision_card_reversal_when_revoked",
+            ),
         ]
         indexes = [
             models.Index(fields=["unit", "breached_at"], name="supervision_card_unit_time"),
@@ -122,11 +136,6 @@ class Card(models.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
-
-
-class RecommitmentQuerySet(models.QuerySet):
-    def pending(self):
-        return self.filter(status=RecommitmentStatus.PENDING)
 
 
 class Recommitment(models.Model):
@@ -162,7 +171,7 @@ class Recommitment(models.Model):
     comment = models.TextField(_("审批意见"), blank=True, max_length=2000)
     history = HistoricalRecords()
 
-    objects = RecommitmentQuerySet.as_manager()
+    objects = NodeScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("重新承诺")
@@ -227,6 +236,8 @@ class SupervisionItem(models.Model):
     )
     close_note = models.TextField(_("销号说明"), blank=True)
     history = HistoricalRecords()
+
+    objects = NodeScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("重点督办事项")

@@ -74,28 +74,20 @@ def card_list(
 
 
 def recommitment_list(*, user, status: str | None = None) -> QuerySet[Recommitment]:
-    """Recommitments the user deals with: staff their units', leaders those they may decide
-    (principal: all), the supervision office all (to read); newest first."""
-    scope = user_scope(user=user)
-    recs = Recommitment.objects.select_related("node", "decided_by")
-    if not scope.sees_all:
-        if not scope.user_id:
-            return recs.none()
-        recs = recs.filter(node__unit_id__in=scope.unit_ids)
+    """Recommitments on the nodes the user may see, newest first."""
+    recs = Recommitment.objects.visible_to(user).select_related("node", "decided_by")
     if status:
         recs = recs.filter(status=status)
     return recs.order_by("-submitted_at", "-pk")
 
 
 def supervision_item_list(*, user, status: str | None = None) -> QuerySet[SupervisionItem]:
-    """The priority supervision list: leaders see their units' items (principal: all), the
-    supervision office all; anyone else is refused."""
+    """The priority supervision list, on the nodes the user may see: for leaders and the
+    supervision office; anyone else is refused."""
     scope = user_scope(user=user)
     if not (scope.is_leader or scope.is_supervisor or scope.sees_all):
         raise PermissionDenied(_("只有领导和督查办可以查看重点督办事项。"))
-    items = SupervisionItem.objects.select_related("node__project", "unit")
-    if not scope.sees_all:
-        items = items.filter(unit_id__in=scope.leader_unit_ids)
+    items = SupervisionItem.objects.visible_to(user).select_related("node__project", "unit")
     if status:
         items = items.filter(status=status)
     return items.order_by("-opened_at", "-pk")

@@ -9,6 +9,7 @@ from projects.models import Node, ProgressReport
 from tests.factories import DisposalLineFactory, NodeFactory, ProjectFactory
 from tests.test_api_support import (
     NOW,
+    card_mark_revoked,
     api_get,
     api_post,
     card_make,
@@ -213,8 +214,7 @@ def test_nodes_card_is_the_highest_unrevoked_card(client, world):
     revoked_node = NodeFactory(project=world.project, seq=3, unit=world.unit)
     card_make(revoked_node, "yellow")
     revoked = card_make(revoked_node, "red", breached_at=NOW - dt.timedelta(hours=1))
-    revoked.revoked_at, revoked.revoke_reason = NOW, "误判"
-    revoked.save()
+    card_mark_revoked(revoked)
     quiet = NodeFactory(project=world.project, seq=4, unit=world.unit)
     token = world.token("staff")
     # when

@@ -10,6 +10,7 @@ from supervision.models import Card, Recommitment, SupervisionItem
 from tests.factories import NodeFactory
 from tests.test_api_support import (
     NOW,
+    card_mark_revoked,
     api_get,
     api_post,
     at,
@@ -168,8 +169,7 @@ def test_recommitment_on_a_node_without_a_yellow_card_is_409(client, world):
 def test_recommitment_on_a_revoked_yellow_card_is_409(client, world):
     # given
     card = card_make(world.node, "yellow")
-    card.revoked_at, card.revoke_reason = NOW, "误判"
-    card.save()
+    card_mark_revoked(card)
     # when
     response = submit(client, world)
     # then
@@ -476,8 +476,7 @@ def test_cards_list_answers_every_field_and_filters(client, world, cards):
     # given: the node also got a red card, later revoked
     yellow, other = cards
     red = card_make(world.node, "red", breached_at=at("2026-11-26 00:00"))
-    red.revoked_at, red.revoked_by, red.revoke_reason = NOW, world.users["supervisor"], "误判"
-    red.save()
+    card_mark_revoked(red, by=world.users["supervisor"])
     token = world.token("supervisor")
     # when
     every = api_get(client, "cards/", token)
@@ -582,7 +581,12 @@ def test_revoke_answers_the_card_and_restores_the_points(client, world):
         "points": "1.00",
         "revoked_at": "2026-11-23T10:00:00+08:00",
     }
-    assert sorted(PointsEntry.objects.filter(card=card).values_list("kind", "points")) == [
+    card.refresh_from_db()
+    assert sorted(
+        PointsEntry.objects.filter(pk__in=[card.deduction_id, card.reversal_id]).values_list(
+            "kind", "points"
+        )
+    ) == [
         ("card_deduction", -1),
         ("card_reversal", 1),
     ]

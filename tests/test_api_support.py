@@ -131,7 +131,16 @@ def card_make(
     breached_at = breached_at or dt.datetime.combine(
         deadline + dt.timedelta(days=1), dt.time.min, tzinfo=SH
     )
+    deduction = PointsEntry.objects.create(
+        unit=node.unit,
+        kind=EntryKind.CARD_DEDUCTION,
+        points=-points,
+        rule_version=rv,
+        occurred_at=breached_at,
+        reason=f"{kind} card",
+    )
     card = Card.objects.create(
+        deduction=deduction,
         node=node,
         unit=node.unit,
         kind=kind,
@@ -141,15 +150,21 @@ def card_make(
         points=points,
         rule_version=rv,
     )
-    PointsEntry.objects.create(
-        unit=node.unit,
-        kind=EntryKind.CARD_DEDUCTION,
-        points=-points,
-        card=card,
-        rule_version=rv,
-        occurred_at=breached_at,
-        reason=f"{kind} card",
+    return card
+
+
+def card_mark_revoked(card: Card, *, by: User | None = None, reason: str = "误判") -> Card:
+    """Mark a card revoked with its reversal entry, as card_revoke would store it."""
+    card.reversal = PointsEntry.objects.create(
+        unit=card.unit,
+        kind=EntryKind.CARD_REVERSAL,
+        points=card.points,
+        rule_version=card.rule_version,
+        occurred_at=card.breached_at,
+        reason=f"revoke {card.kind} card",
     )
+    card.revoked_at, card.revoked_by, card.revoke_reason = NOW, by, reason
+    card.save()
     return card
 
 

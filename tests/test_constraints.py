@@ -40,6 +40,11 @@ def violation_text(model, rule: str) -> str:
     """What the database says when `rule` (a constraint name or unique:<field>) turns a row away."""
     table = model._meta.db_table
     on_sqlite = connection.vendor == "sqlite"
+    if rule.startswith("not null:"):
+        column = model._meta.get_field(rule.removeprefix("not null:")).column
+        if on_sqlite:
+            return f"NOT NULL constraint failed: {table}.{column}"
+        return f'null value in column "{column}"'
     if rule.startswith("unique:"):
         column = model._meta.get_field(rule.removeprefix("unique:")).column
         return f"UNIQUE constraint failed: {table}.{column}" if on_sqlite else f"Key ({column})="
@@ -66,7 +71,14 @@ def rule():
     return RuleVersion.objects.create(effective_from=dt.date(2026, 1, 1), reminder_days=[3, 1])
 
 
+def ledger_entry(unit, kind="card_deduction", points=Decimal("-1.00")):
+    return PointsEntry.objects.create(
+        unit=unit, kind=kind, points=points, reason="亮牌扣分", occurred_at=NOW
+    )
+
+
 def card_fields(node, rule, **overrides):
+    """A card's fields with a fresh deduction entry (and a reversal when it is revoked)."""
     fields = dict(
         node=node,
         unit=node.unit,
@@ -76,7 +88,10 @@ def card_fields(node, rule, **overrides):
         issued_at=NOW,
         points=Decimal("1.00"),
         rule_version=rule,
+        deduction=ledger_entry(node.unit),
     )
+    if "revoked_at" in overrides and "reversal" not in overrides:
+        fields["reversal"] = ledger_entry(node.unit, "card_reversal", Decimal("1.00"))
     return fields | overrides
 
 
@@ -462,7 +477,11 @@ def test_a_node_holds_one_card_of_each_kind_and_never_two_for_one_deadline(rule)
         **card_fields(node, rule, kind="red", deadline=later),
     )
     # and once revoked, the same deadline still cannot have another card
-    Card.objects.filter(pk=yellow.pk).update(revoked_at=NOW, revoke_reason="误发")
+    Card.objects.filter(pk=yellow.pk).update(
+        revoked_at=NOW,
+        revoke_reason="误发",
+        reversal=ledger_entry(node.unit, "card_reversal", Decimal("1.00")),
+    )
     assert_rejected(Card, "supervision_card_once_per_deadline", **card_fields(node, rule))
     assert Card.objects.filter(node=node).count() == 2
     # a new deadline may
@@ -632,25 +651,40 @@ def entry_fields(source, **overrides):
         kind="card_deduction",
         points=Decimal("-1.00"),
         reason="黄牌扣分",
-        card=source,
         rule_version=source.rule_version,
         occurred_at=source.breached_at,
     )
     return fields | overrides
 
 
-def test_points_entry_once_per_card_and_kind(rule):
+def test_a_card_has_exactly_one_deduction_and_an_entry_serves_one_card(rule):
+    """A card points at its deduction (required) and its reversal; no entry serves two cards."""
     # given
-    card = Card.objects.create(**card_fields(NodeFactory(), rule))
-    PointsEntry.objects.create(**entry_fields(card))
-    PointsEntry.objects.create(**entry_fields(card, kind="card_reversal", points=Decimal("1.00")))
+    node, other = NodeFactory(), NodeFactory()
+    card = Card.objects.create(**card_fields(node, rule))
     # when / then
-    once = "scoring_pointsentry_once_per_card"
-    assert_rejected(PointsEntry, once, **entry_fields(card))
+    assert_rejected(Card, "not null:deduction", **card_fields(other, rule, deduction=None))
+    assert_rejected(Card, "unique:deduction", **card_fields(other, rule, deduction=card.deduction))
+    assert Card.objects.get().deduction.points == Decimal("-1.00")
+
+
+def test_a_card_is_revoked_together_with_its_reversal(rule):
+    """A revoked card names its reversal entry, and only a revoked card has one."""
+    # given
+    node, other = NodeFactory(), NodeFactory()
+    supervisor = UserFactory()
+    reversal = ledger_entry(node.unit, "card_reversal", Decimal("1.00"))
+    # when / then
+    name = "supervision_card_reversal_when_revoked"
+    assert_rejected(Card, name, **card_fields(node, rule, reversal=reversal))
     assert_rejected(
-        PointsEntry, once, **entry_fields(card, kind="card_reversal", points=Decimal("1.00"))
+        Card,
+        name,
+        **card_fields(
+            other, rule, revoked_at=NOW, revoked_by=supervisor, revoke_reason="误发", reversal=None
+        ),
     )
-    assert PointsEntry.objects.filter(card=card).count() == 2
+    assert Card.objects.count() == 0
 
 
 def test_points_entry_kind_and_signs(rule):
@@ -673,8 +707,6 @@ def test_points_entry_kind_and_signs(rule):
     rejected("kind_valid", kind="bogus")
     rejected("deduction_negative", points=Decimal("1.00"))
     rejected("reversal_positive", kind="card_reversal", points=Decimal("-1.00"))
-    rejected("card_entries_name_card", card=None)
-    rejected("card_entries_name_card", kind="card_reversal", points=Decimal("1.00"), card=None)
 
 
 def test_constraints_are_named_after_their_app_and_model():

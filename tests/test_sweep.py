@@ -31,7 +31,11 @@ def rows():
     """Every row the sweep writes, as comparable tuples."""
     return {
         "cards": sorted(Card.objects.values_list("node_id", "kind", "breached_at", "points")),
-        "entries": sorted(PointsEntry.objects.values_list("card_id", "kind", "points")),
+        "entries": sorted(
+            [(c.pk, "card_deduction", c.deduction.points) for c in Card.objects.all()]
+            + [(c.pk, "card_reversal", c.reversal.points) for c in Card.objects.exclude(reversal=None)]
+        ),
+        "ledger": PointsEntry.objects.count(),
         "items": sorted(SupervisionItem.objects.values_list("card_id", "node_id")),
         "notifications": sorted(Notification.objects.values_list("recipient_id", "event_key")),
     }
@@ -67,11 +71,11 @@ def test_yellow_card_with_its_deduction_and_notifications(unit, people, capsys):
     assert card.points == Decimal("1.00")
     assert card.rule_version == RuleVersion.objects.get()
     entry = PointsEntry.objects.get()
-    assert (entry.unit, entry.kind, entry.points, entry.card) == (
+    assert (entry.unit, entry.kind, entry.points, card.deduction) == (
         unit,
         "card_deduction",
         Decimal("-1.00"),
-        card,
+        entry,
     )
     assert entry.occurred_at == card.breached_at
     # the unit's staff, its leader in charge and the supervision office; not the principal
@@ -122,7 +126,7 @@ def test_after_a_five_day_outage_every_card_is_dated_at_its_true_breach(unit, pe
         card = Card.objects.get(node=node)
         assert card.breached_at == at(f"{node.due_date + dt.timedelta(days=1)} 00:00")
         assert card.issued_at == at("2026-11-26 09:30")
-        assert PointsEntry.objects.get(card=card).occurred_at == card.breached_at
+        assert card.deduction.occurred_at == card.breached_at
 
 
 def test_a_node_completed_late_still_gets_its_yellow_card(unit, people):

@@ -224,9 +224,9 @@ def test_revocation_restores_the_score_and_the_card_is_not_issued_again(
     assert (latest.history_user, latest.history_change_reason) == (people["supervisor"], "撤销亮牌")
     assert unit_points(unit) == Decimal("-1.00")
     reversal = PointsEntry.objects.get(kind="card_reversal")
-    assert (reversal.points, reversal.card, reversal.occurred_at) == (
+    assert (reversal.points, red.reversal, reversal.occurred_at) == (
         Decimal("2.00"),
-        red,
+        reversal,
         red.breached_at,
     )
     item = SupervisionItem.objects.get()

@@ -42,22 +42,21 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
         raise Conflict(_("该节点还有红牌，请先撤销红牌。"), "red_first")
 
     now = clock.now()
-    card.revoked_at = now
-    card.revoked_by = actor
-    card.revoke_reason = reason
-    audited_save(card, actor=actor, reason=_("撤销亮牌"))
     # Dated at the breach, so the score of the period the card hit is restored.
-    PointsEntry.objects.create(
+    card.reversal = PointsEntry.objects.create(
         unit=card.unit,
         kind=EntryKind.CARD_REVERSAL,
         points=card.points,
-        card=card,
         rule_version=card.rule_version,
         occurred_at=card.breached_at,
         created_by=actor,
         reason=_("撤销%(kind)s（%(node)s）：%(reason)s")
         % {"kind": card.get_kind_display(), "node": card.node, "reason": reason},
     )
+    card.revoked_at = now
+    card.revoked_by = actor
+    card.revoke_reason = reason
+    audited_save(card, actor=actor, reason=_("撤销亮牌"))
     node_event_record(
         node=card.node,
         kind=NodeEventKind.CARD_REVOKED,

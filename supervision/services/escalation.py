@@ -198,34 +198,34 @@ def _card_issue(node: Node, due: rules.CardDue, ctx, actor, as_of, counts) -> bo
     """Write one card with its deduction, its supervision item and its notifications."""
     policy = ctx.policy_on(clock.local_date(due.breached_at))
     points = policy.points_for(due.kind)
-    card = Card(
-        node=node,
-        unit_id=node.unit_id,
-        kind=due.kind,
-        deadline=due.deadline,
-        breached_at=due.breached_at,
-        issued_at=as_of,
-        points=points,
-        rule_version_id=policy.version_id,
-    )
-    try:
-        with transaction.atomic():
-            audited_save(card, actor=actor, reason=_("系统自动亮牌"))
-    except IntegrityError:
-        return False  # another sweep issued it first
     kind_label = CardKind(due.kind).label
     deadline = f"{due.deadline:%Y-%m-%d}"
-    PointsEntry.objects.create(
-        unit_id=node.unit_id,
-        kind=EntryKind.CARD_DEDUCTION,
-        points=-points,
-        card=card,
-        rule_version_id=policy.version_id,
-        occurred_at=due.breached_at,
-        created_by=actor,
-        reason=_("%(node)s 超过期限 %(deadline)s，%(kind)s扣%(points)s分")
-        % {"node": node, "deadline": deadline, "kind": kind_label, "points": points},
-    )
+    try:
+        with transaction.atomic():
+            deduction = PointsEntry.objects.create(
+                unit_id=node.unit_id,
+                kind=EntryKind.CARD_DEDUCTION,
+                points=-points,
+                rule_version_id=policy.version_id,
+                occurred_at=due.breached_at,
+                created_by=actor,
+                reason=_("%(node)s 超过期限 %(deadline)s，%(kind)s扣%(points)s分")
+                % {"node": node, "deadline": deadline, "kind": kind_label, "points": points},
+            )
+            card = Card(
+                node=node,
+                unit_id=node.unit_id,
+                kind=due.kind,
+                deadline=due.deadline,
+                breached_at=due.breached_at,
+                issued_at=as_of,
+                points=points,
+                rule_version_id=policy.version_id,
+                deduction=deduction,
+            )
+            audited_save(card, actor=actor, reason=_("系统自动亮牌"))
+    except IntegrityError:
+        return False  # another sweep issued it first (its deduction rolls back with it)
     node_event_record(
         node=node,
         kind=NodeEventKind.CARD_ISSUED,
