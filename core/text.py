@@ -18,7 +18,9 @@ def text_clean(
     """The text without surrounding blanks; a ValidationError on `field` when it is missing or too long."""
     text = (value or "").strip()
     if required and not text:
-        raise ValidationError({field: [required_message or _("请填写%(label)s。") % {"label": label}]})
+        raise ValidationError(
+            {field: [required_message or _("请填写%(label)s。") % {"label": label}]}
+        )
     if len(text) > max_length:
         raise ValidationError(
             {field: [_("%(label)s不能超过%(max)s字。") % {"label": label, "max": max_length}]}

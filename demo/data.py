@@ -18,13 +18,9 @@ from django.db.models import Q
 from core import clock
 from organization.choices import CoverageTarget, Role, UnitKind
 from organization.models import Coverage, RoleAssignment, Unit, User
-from organization.services import role_assign
 from organization.selectors import system_user
-from projects.choices import CompletionSource
-from projects.services import node_progress_report
-from supervision.services import node_complete
-
-from projects.choices import DisposalMethod, ProjectStatus
+from organization.services import role_assign
+from projects.choices import CompletionSource, DisposalMethod, ProjectStatus
 from projects.models import (
     DisposalLine,
     Enterprise,
@@ -34,7 +30,9 @@ from projects.models import (
     ProgressReport,
     Project,
 )
+from projects.services import node_progress_report
 from projects.validators import USCC_ALPHABET, uscc_check_digit
+from supervision.services import node_complete
 
 DEMO_PASSWORD = "demo12345"
 FEIXI_DIVISION = "340123"  # 肥西县's administrative division code (GB/T 2260)

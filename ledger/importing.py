@@ -16,10 +16,10 @@ from core.errors import Conflict
 from core.i18n import in_record_language
 from organization.choices import UnitKind
 from organization.models import Unit, User
-
 from projects.choices import CompletionSource
 from projects.models import DisposalLine, Enterprise, Node, Project
 from supervision.services import node_change_due_date, node_complete
+
 from .parsing import NAME_BY_METHOD, Col, LedgerError, LedgerRow, ParsedLedger, ledger_parse
 
 CHANGE_REASON = "台账导入"
@@ -366,12 +366,26 @@ class _Plan:
         if changed:
             _save(node, actor=actor, row=row.row)
         if not created and node.due_date != row.due_date:
-            _call(node_change_due_date, row.row, Col.DUE, node=node, actor=actor,
-                  due_date=row.due_date, reason=CHANGE_REASON)
+            _call(
+                node_change_due_date,
+                row.row,
+                Col.DUE,
+                node=node,
+                actor=actor,
+                due_date=row.due_date,
+                reason=CHANGE_REASON,
+            )
             changed = True
         if row.completed_on is not None and node.completed_at is None:
-            _call(node_complete, row.row, Col.COMPLETED, node=node, actor=actor,
-                  source=CompletionSource.LEDGER, completed_at=_completed_at(row.completed_on))
+            _call(
+                node_complete,
+                row.row,
+                Col.COMPLETED,
+                node=node,
+                actor=actor,
+                source=CompletionSource.LEDGER,
+                completed_at=_completed_at(row.completed_on),
+            )
             changed = True
         if not changed:
             result.nodes_unchanged.append(label)

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from openpyxl.utils.exceptions import InvalidFileException
 
 from organization.models import Unit, User
-
 from projects.choices import DisposalMethod
 from projects.models import Enterprise, Node, Project
 from projects.validators import plan_date_error

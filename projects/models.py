@@ -202,9 +202,10 @@ class Node(models.Model):
     )
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     progress = models.PositiveSmallIntegerField(_("进度(%)"), default=0)
-    # The earliest instant at which the escalation rules may owe this node its next card;
-    # null when no card can come. Kept by the services that change a node's facts, so the
-    # sweep reads only the nodes that may need action.
+    # The earliest instant at which the escalation rules may owe this node its next card.
+    # Null means "not yet worked out": the sweep works out every such node, so a service
+    # that changes a node's facts only clears it. A node no card can reach any more holds
+    # a far-future instant (supervision's ESCALATION_SETTLED), never null.
     next_escalation_at = models.DateTimeField(
         _("下次升级检查"), null=True, blank=True, editable=False
     )
@@ -360,6 +361,7 @@ class ProgressAttachment(Attachment):
     class Meta:
         verbose_name = _("附件")
         verbose_name_plural = _("附件")
+
 
 class NodeEvent(models.Model):
     """An append-only business fact about a node: who did what, with old and new values."""

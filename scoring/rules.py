@@ -18,9 +18,6 @@ class Policy:
     grace_workdays: int = 3
     reminder_days: tuple[int, ...] = (3, 1)
 
-    def points_for(self, kind: str) -> Decimal:
-        return self.yellow_points if kind == "yellow" else self.red_points
-
 
 def policy_on(policies: Sequence[Policy], day: dt.date) -> Policy:
     """The policy in force on `day`: the latest whose effective date is not after it."""

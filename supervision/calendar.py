@@ -9,12 +9,11 @@ from .models import CalendarDay
 
 
 class WorkingCalendar:
-    """Answers "is this a working day?" and remembers which years it had to guess."""
+    """Answers "is this a working day?": the office's entries, the package, then Monday–Friday."""
 
     def __init__(self, overrides: dict[dt.date, bool]):
         self.overrides = overrides
         self.entered_years = {d.year for d in overrides}
-        self.fallback_years: set[int] = set()
 
     @classmethod
     def load(cls) -> "WorkingCalendar":
@@ -27,8 +26,6 @@ class WorkingCalendar:
         try:
             return chinese_calendar.is_workday(day)
         except NotImplementedError:
-            if day.year not in self.entered_years:
-                self.fallback_years.add(day.year)
             return day.weekday() < 5
 
     def knows_year(self, year: int) -> bool:

@@ -3,12 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class CardKind(models.TextChoices):
+    """The two cards, in the order they come: the one enum of rules, schemas and services."""
+
     YELLOW = "yellow", _("黄牌")
     RED = "red", _("红牌")
-
-    @property
-    def badge(self) -> str:
-        return {"yellow": "warning", "red": "danger"}[self.value]
 
 
 class RecommitmentStatus(models.TextChoices):
@@ -33,4 +31,3 @@ class NotificationKind(models.TextChoices):
     CARD_ISSUED = "card_issued", _("亮牌通知")
     RECOMMITMENT_WAITING = "recommitment_waiting", _("待审批")
     RECOMMITMENT_DECIDED = "recommitment_decided", _("审批结果")
-

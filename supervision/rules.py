@@ -7,11 +7,15 @@ Nothing here reads the database or the clock; every instant is passed in. See do
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from core.clock import end_of_day_instant, local_date
+from scoring.rules import Policy
 
-YELLOW = "yellow"
-RED = "red"
+from .choices import CardKind
+
+YELLOW = CardKind.YELLOW
+RED = CardKind.RED
 
 IsWorkday = Callable[[dt.date], bool]
 
@@ -63,6 +67,16 @@ class Evaluation:
 
     due: CardDue | None
     next_check_at: dt.datetime | None
+
+
+def card_points(policy: Policy, kind: str) -> Decimal:
+    """The points a card of `kind` costs under `policy`; an unknown kind is an error, not a red card."""
+    match kind:
+        case CardKind.YELLOW:
+            return policy.yellow_points
+        case CardKind.RED:
+            return policy.red_points
+    raise ValueError(f"unknown card kind: {kind!r}")
 
 
 def grace_deadline(anchor: dt.date, workdays: int, is_workday: IsWorkday) -> dt.date:

@@ -9,10 +9,10 @@ from projects.models import Node, ProgressReport
 from tests.factories import DisposalLineFactory, NodeFactory, ProjectFactory
 from tests.test_api_support import (
     NOW,
-    card_mark_revoked,
     api_get,
     api_post,
     card_make,
+    card_mark_revoked,
     ids,
     snapshot,
 )

@@ -10,11 +10,11 @@ from supervision.models import Card, Recommitment, SupervisionItem
 from tests.factories import NodeFactory
 from tests.test_api_support import (
     NOW,
-    card_mark_revoked,
     api_get,
     api_post,
     at,
     card_make,
+    card_mark_revoked,
     ids,
     item_make,
     recommitment_make,

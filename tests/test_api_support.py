@@ -15,11 +15,10 @@ import time_machine
 
 from organization.models import Unit, User
 from organization.tokens import api_token_create
-from projects.models import Node, ProgressReport, Project
+from projects.models import Node, NodeEvent, ProgressReport, Project
 from scoring.choices import EntryKind
 from scoring.models import PointsEntry, RuleVersion
 from supervision.models import Card, Notification, Recommitment, SupervisionItem
-from projects.models import NodeEvent
 from tests.factories import (
     DisposalLineFactory,
     LocalityFactory,

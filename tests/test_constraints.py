@@ -12,6 +12,7 @@ from projects.models import (
     DisposalLine,
     Enterprise,
     Node,
+    NodeEvent,
     NodeTemplate,
     NodeTemplateStep,
     ProgressReport,
@@ -20,7 +21,6 @@ from projects.models import (
 from projects.validators import uscc_check_digit
 from scoring.models import PointsEntry, RuleVersion
 from supervision.models import Card, InspectionRecord, Notification, Recommitment, SupervisionItem
-from projects.models import NodeEvent
 from tests.factories import (
     DisposalLineFactory,
     EnterpriseFactory,

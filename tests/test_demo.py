@@ -10,8 +10,8 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from core import clock
-from organization.models import Coverage, RoleAssignment, Unit, User
 from demo.data import DEMO_PASSWORD, demo_usernames
+from organization.models import Coverage, RoleAssignment, Unit, User
 from projects.models import Enterprise, Node, NodeTemplate, Project
 from projects.selectors import disposal_summary
 from projects.validators import is_valid_uscc

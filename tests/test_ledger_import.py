@@ -11,13 +11,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from ledger.importing import ledger_import
 from organization.choices import UnitKind
 from organization.models import Unit, User
-from projects.choices import DisposalMethod
-from ledger.importing import ledger_import
-from projects.models import DisposalLine, Enterprise, Node, Project
-from projects.choices import NodeEventKind
-from projects.models import NodeEvent
+from projects.choices import DisposalMethod, NodeEventKind
+from projects.models import DisposalLine, Enterprise, Node, NodeEvent, Project
 from tests.factories import (
     DisposalLineFactory,
     EnterpriseFactory,
@@ -231,8 +229,10 @@ def test_csv_in_each_encoding_creates_projects_nodes_units_and_enterprises(tmp_p
     ]
     done = Node.objects.get(project__code="FX-001", seq=2)
     # Created, then completed through the one completion service: two versions, one reason.
-    assert [(h.completed_at, h.history_change_reason, h.history_user) for h in
-            done.history.order_by("history_id")] == [
+    assert [
+        (h.completed_at, h.history_change_reason, h.history_user)
+        for h in done.history.order_by("history_id")
+    ] == [
         (None, "台账导入", system_user()),
         (end_of_day(2026, 4, 3), "台账导入", system_user()),
     ]
@@ -240,9 +240,9 @@ def test_csv_in_each_encoding_creates_projects_nodes_units_and_enterprises(tmp_p
         (NodeEventKind.COMPLETED, "system")
     ]
     # A ledger completion leaves its completion report, like any other completion.
-    assert list(done.progress_reports.values_list("percent", "is_completion", "author__username")) == [
-        (100, True, "system")
-    ]
+    assert list(
+        done.progress_reports.values_list("percent", "is_completion", "author__username")
+    ) == [(100, True, "system")]
 
 
 def test_xlsx_with_title_rows_shuffled_columns_and_excel_date_cells(tmp_path):

@@ -10,11 +10,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from projects.models import Node
+from projects.models import Node, NodeEvent
 from scoring.models import PointsEntry, RuleVersion
 from supervision.calendar import calendar_warning
 from supervision.models import CalendarDay, Card, Notification, SupervisionItem, SweepRun
-from projects.models import NodeEvent
 from supervision.services import recommitment_decide, recommitment_submit, sweep_run
 from supervision.services.facts import ESCALATION_SETTLED
 from tests.factories import NodeFactory, UnitFactory, make_user
@@ -33,7 +32,10 @@ def rows():
         "cards": sorted(Card.objects.values_list("node_id", "kind", "breached_at", "points")),
         "entries": sorted(
             [(c.pk, "card_deduction", c.deduction.points) for c in Card.objects.all()]
-            + [(c.pk, "card_reversal", c.reversal.points) for c in Card.objects.exclude(reversal=None)]
+            + [
+                (c.pk, "card_reversal", c.reversal.points)
+                for c in Card.objects.exclude(reversal=None)
+            ]
         ),
         "ledger": PointsEntry.objects.count(),
         "items": sorted(SupervisionItem.objects.values_list("card_id", "node_id")),

@@ -12,11 +12,11 @@ from django.db.models import Sum
 from core.errors import Conflict
 from projects.models import Node, ProgressReport
 from projects.services import node_progress_report
-from supervision.services import node_complete
 from scoring.models import PointsEntry
 from supervision.models import Card, InspectionRecord, Notification, Recommitment, SupervisionItem
 from supervision.services import (
     card_revoke,
+    node_complete,
     recommitment_decide,
     recommitment_submit,
     supervision_item_add_inspection,

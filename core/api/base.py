@@ -80,9 +80,13 @@ def _json(api: NinjaAPI, request: HttpRequest, data: dict, status: int) -> HttpR
     return api.create_response(request, data, status=status)
 
 
-def _bad_request(api: NinjaAPI, request: HttpRequest, errors: dict[str, list[str]], detail: str | None = None):
+def _bad_request(
+    api: NinjaAPI, request: HttpRequest, errors: dict[str, list[str]], detail: str | None = None
+):
     messages = [m for msgs in errors.values() for m in msgs]
-    return _json(api, request, {"detail": detail or "；".join(messages), "errors": errors}, status=400)
+    return _json(
+        api, request, {"detail": detail or "；".join(messages), "errors": errors}, status=400
+    )
 
 
 def _request_invalid(api: NinjaAPI, request, exc: NinjaValidationError):

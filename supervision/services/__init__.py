@@ -8,12 +8,12 @@ from .items import (
     supervision_item_close,
     supervision_item_set_deadline,
 )
+from .nodes import node_change_due_date, node_complete
 from .notifications import (
     notifications_create,
     notifications_deliver,
     notifications_mark_all_read,
 )
-from .nodes import node_change_due_date, node_complete
 from .recommitments import recommitment_decide, recommitment_submit
 
 __all__ = [

@@ -1,6 +1,5 @@
 """Revoking a wrong card: the card stays, marked revoked, and a compensating entry restores the points."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -12,13 +11,11 @@ from core.text import text_clean
 from organization.models import User
 from organization.permissions import Action, require
 from projects.choices import NodeEventKind
-from projects.models import Node
-from projects.services import node_event_record, node_lock
+from projects.services import node_event_record
 from scoring.choices import EntryKind
 from scoring.models import PointsEntry
 
-from .. import rules
-from ..choices import ItemStatus
+from ..choices import CardKind, ItemStatus
 from ..models import Card, SupervisionItem
 from .escalation import nodes_refresh_escalation
 from .records import recommitments_lapse_pending
@@ -36,8 +33,8 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
     if card.is_revoked:
         raise Conflict(_("该亮牌已被撤销。"), "already_revoked")
     if (
-        card.kind == rules.YELLOW
-        and Card.objects.filter(node=card.node, kind=rules.RED, revoked_at__isnull=True).exists()
+        card.kind == CardKind.YELLOW
+        and Card.objects.filter(node=card.node, kind=CardKind.RED, revoked_at__isnull=True).exists()
     ):
         raise Conflict(_("该节点还有红牌，请先撤销红牌。"), "red_first")
 
@@ -72,7 +69,7 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
         item.closed_by = actor
         item.close_note = _("红牌已撤销：%(reason)s") % {"reason": reason}
         audited_save(item, actor=actor, reason=item.close_note)
-    if card.kind == rules.YELLOW:
+    if card.kind == CardKind.YELLOW:
         recommitments_lapse_pending(
             node=card.node, actor=actor, at=now, reason=_("黄牌已撤销，重新承诺无需审批")
         )

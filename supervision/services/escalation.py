@@ -23,10 +23,11 @@ from scoring.models import PointsEntry
 
 from .. import rules
 from ..choices import CardKind, NotificationKind
-from ..models import Card, Notification, SupervisionItem, SweepRun
+from ..models import Card, SupervisionItem, SweepRun
 from .facts import ESCALATION_SETTLED, EscalationContext, node_facts
 from .notifications import notifications_create, notifications_deliver
 from .records import recommitments_lapse_pending
+from .reminders import reminders_send
 
 log = logging.getLogger("nodetrack.sweep")
 
@@ -84,7 +85,7 @@ def sweep_run(*, as_of: dt.datetime | None = None, batch_size: int | None = None
         except Exception:
             counts.fail("escalation")
         try:
-            counts.notifications += _send_reminders(ctx, as_of)
+            counts.notifications += reminders_send(ctx=ctx, as_of=as_of)
         except Exception:
             counts.fail("reminders")
         try:
@@ -197,7 +198,7 @@ def _node_escalate(node_id: int, ctx, actor: User, as_of, counts: SweepCounts) -
 def _card_issue(node: Node, due: rules.CardDue, ctx, actor, as_of, counts) -> bool:
     """Write one card with its deduction, its supervision item and its notifications."""
     policy = ctx.policy_on(clock.local_date(due.breached_at))
-    points = policy.points_for(due.kind)
+    points = rules.card_points(policy, due.kind)
     kind_label = CardKind(due.kind).label
     deadline = f"{due.deadline:%Y-%m-%d}"
     try:
@@ -236,7 +237,7 @@ def _card_issue(node: Node, due: rules.CardDue, ctx, actor, as_of, counts) -> bo
         breached_at=due.breached_at.isoformat(),
         points=str(points),
     )
-    if due.kind == rules.YELLOW:
+    if due.kind == CardKind.YELLOW:
         counts.yellow += 1
     else:
         counts.red += 1
@@ -271,51 +272,3 @@ def _red_card_follow_up(node: Node, card: Card, actor, as_of) -> int:
         node=node, actor=actor, at=as_of, reason=_("已亮红牌，待审批的重新承诺自动失效")
     )
     return 1
-
-
-def _send_reminders(ctx: EscalationContext, as_of: dt.datetime) -> int:
-    """Remind units of deadlines coming up (by default 3 days and 1 day before), once each."""
-    today = clock.local_date(as_of)
-    policy = ctx.policy_on(today)
-    if not policy.reminder_days:
-        return 0
-    horizon = today + dt.timedelta(days=max(policy.reminder_days))
-    # Two reads, each on its partial index, rather than one OR that scans the open nodes.
-    open_nodes = Node.objects.incomplete().select_related("project", "unit").order_by()
-    nodes = sorted(
-        [
-            *open_nodes.filter(committed_due_date__isnull=True, due_date__range=(today, horizon)),
-            *open_nodes.filter(committed_due_date__range=(today, horizon)),
-        ],
-        key=lambda n: n.pk,
-    )
-    due_now = []
-    for node in nodes:
-        due = node.effective_due_date
-        days = rules.reminder_due(
-            due_date=due, today=today, completed=False, reminder_days=policy.reminder_days
-        )
-        if days is not None:
-            due_now.append((node, due, days, f"reminder:{node.pk}:{due:%Y%m%d}:{days}"))
-    # Reminders already made are skipped with one query, not one per node and sweep.
-    sent = set(
-        Notification.objects.filter(event_key__in=[key for *_, key in due_now])
-        .values_list("event_key", flat=True)
-        .distinct()
-    )
-    made = 0
-    for node, due, _days, key in due_now:
-        if key in sent:
-            continue
-        made += notifications_create(
-            recipients=ctx.unit_staff(node.unit_id),
-            kind=NotificationKind.REMINDER,
-            event_key=key,
-            node=node,
-            at=as_of,
-            title=_("节点“%(node)s”将于 %(due)s 到期")
-            % {"node": node.name, "due": f"{due:%Y-%m-%d}"},
-            body=_("项目 %(project)s，责任单位 %(unit)s，还剩 %(days)s 天，请按时办结。")
-            % {"project": node.project, "unit": node.unit, "days": (due - today).days},
-        )
-    return made

@@ -13,11 +13,12 @@ from scoring.selectors import policies_load
 
 from .. import rules
 from ..calendar import WorkingCalendar
+from ..choices import CardKind
 from ..models import Card, Recommitment
 
 # Stored in Node.next_escalation_at when no card can come any more. NULL means "not yet
 # worked out": the sweep picks such nodes up, so any write that changes a node's facts
-# only has to clear the field.
+# only has to clear the field (nodes_refresh_escalation).
 ESCALATION_SETTLED = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 
 
@@ -90,8 +91,8 @@ def node_facts(nodes: Iterable[Node]) -> dict[int, rules.NodeFacts]:
             due_date=n.due_date,
             committed_due_date=n.committed_due_date,
             completed_at=n.completed_at,
-            yellow=cards[n.pk].get(rules.YELLOW),
-            red=cards[n.pk].get(rules.RED),
+            yellow=cards[n.pk].get(CardKind.YELLOW),
+            red=cards[n.pk].get(CardKind.RED),
             recommitments=tuple(recs[n.pk]),
             revoked=frozenset(revoked[n.pk]),
         )

@@ -86,7 +86,9 @@ def node_complete(
             "date": clock.local_date(at).isoformat()
         }
     else:
-        message = _("节点办结（补录，办结日期%(date)s）") % {"date": clock.local_date(at).isoformat()}
+        message = _("节点办结（补录，办结日期%(date)s）") % {
+            "date": clock.local_date(at).isoformat()
+        }
     node_event_record(
         node=node,
         kind=NodeEventKind.COMPLETED,

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -19,12 +19,12 @@ from projects.models import Node
 from projects.services import node_event_record
 from projects.validators import plan_date_error
 
-from .. import rules
-from ..choices import NotificationKind, RecommitmentStatus
+from ..choices import CardKind, NotificationKind, RecommitmentStatus
 from ..models import Card, Recommitment
 from .escalation import nodes_refresh_escalation
 from .facts import EscalationContext, node_facts
 from .notifications import notifications_create
+
 
 @in_record_language
 @transaction.atomic
@@ -38,7 +38,10 @@ def recommitment_submit(
         .get(pk=node.pk)
     )
     require(
-        actor, Action.REPORT, unit_id=node.unit_id, message=_("只有责任单位的经办人可以提交重新承诺。")
+        actor,
+        Action.REPORT,
+        unit_id=node.unit_id,
+        message=_("只有责任单位的经办人可以提交重新承诺。"),
     )
     reason = text_clean(reason, field="reason", label=_("超期原因"))
     now = clock.now()
@@ -49,7 +52,7 @@ def recommitment_submit(
     if node.completed_at is not None:
         raise Conflict(_("节点已办结，无需重新承诺。"), "node_completed")
     cards = {c.kind: c for c in Card.objects.filter(node=node)}
-    yellow, red = cards.get(rules.YELLOW), cards.get(rules.RED)
+    yellow, red = cards.get(CardKind.YELLOW), cards.get(CardKind.RED)
     if yellow is None or yellow.is_revoked:
         raise Conflict(_("节点未被亮黄牌，无需重新承诺。"), "node_not_yellow")
     if red is not None and not red.is_revoked:

@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-
 from core.audit import audited_save
 from organization.models import User
 from projects.choices import NodeEventKind

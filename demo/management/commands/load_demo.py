@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand
 
-from projects.choices import DisposalMethod
 from demo.data import demo_load, demo_node_counts
+from projects.choices import DisposalMethod
 from projects.selectors import disposal_summary
 
 

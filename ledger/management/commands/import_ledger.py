@@ -4,8 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from organization.models import User
 from ledger.importing import ledger_import
+from organization.models import User
 
 
 class Command(BaseCommand):
