@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-sqlite test-postgres lock messages clean
+.PHONY: install run test test-layers test-sqlite test-postgres lock messages clean
 
 install: $(STAMP)
 
@@ -29,8 +29,14 @@ run: install
 		wait -n'
 
 test: install
+	$(MAKE) --no-print-directory test-layers
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
+
+# The layering contract in pyproject.toml: imports run one way, with no exceptions.
+test-layers: install
+	@echo "==> import layering"
+	$(VENV)/bin/lint-imports --no-cache
 
 test-sqlite: install
 	@echo "==> pytest on SQLite"
