@@ -10,6 +10,7 @@ from nodetrack.errors import Conflict
 from nodetrack.i18n import in_record_language
 from organization.models import User
 from organization.selectors import user_scope
+from projects.models import Node
 from scoring.choices import EntryKind
 from scoring.models import PointsEntry
 
@@ -31,6 +32,9 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
         raise ValidationError({"reason": [_("请填写撤销理由。")]})
     if len(reason) > 2000:
         raise ValidationError({"reason": [_("撤销理由不能超过2000字。")]})
+    # The node first, then its rows: the order the sweep and the other services lock in.
+    node_id = Card.objects.filter(pk=card.pk).values_list("node_id", flat=True).get()
+    node = Node.objects.select_for_update(of=("self",)).get(pk=node_id)
     card = (
         Card.objects.select_for_update(of=("self",)).select_related("node", "unit").get(pk=card.pk)
     )
@@ -59,6 +63,9 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
         reason=_("撤销%(kind)s（%(node)s）：%(reason)s")
         % {"kind": card.get_kind_display(), "node": card.node, "reason": reason},
     )
+    # Revoking a yellow card ends its cycle: the date approved in it no longer rules.
+    old = node.committed_due_date if card.kind == rules.YELLOW else None
+    extra = {"old_committed_due_date": old.isoformat()} if old else {}
     node_event_record(
         node=card.node,
         kind=NodeEventKind.CARD_REVOKED,
@@ -66,6 +73,7 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
         at=now,
         message=_("撤销%(kind)s：%(reason)s") % {"kind": card.get_kind_display(), "reason": reason},
         card=card.pk,
+        **extra,
     )
     item = SupervisionItem.objects.filter(card=card, status=ItemStatus.OPEN).first()
     if item is not None:
@@ -77,6 +85,14 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
     if card.kind == rules.YELLOW:
         recommitments_lapse_pending(
             node=card.node, actor=actor, at=now, reason=_("黄牌已撤销，重新承诺无需审批")
+        )
+    if old is not None:
+        node.committed_due_date = None
+        audited_save(
+            node,
+            actor=actor,
+            reason=_("撤销亮牌"),
+            update_fields=["committed_due_date", "updated_at"],
         )
     nodes_refresh_escalation(node_ids=[card.node_id])
     return card
