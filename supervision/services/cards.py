@@ -75,7 +75,11 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
         card=card.pk,
         **extra,
     )
-    item = SupervisionItem.objects.filter(card=card, status=ItemStatus.OPEN).first()
+    item = (
+        SupervisionItem.objects.select_for_update(of=("self",))
+        .filter(card=card, status=ItemStatus.OPEN)
+        .first()
+    )
     if item is not None:
         item.status = ItemStatus.CLOSED
         item.closed_at = now

@@ -15,8 +15,11 @@ from .records import recommitments_lapse_pending
 
 
 def node_completion_follow_up(*, node: Node, actor: User, at: dt.datetime) -> None:
-    """An open supervision item becomes ready to close; a pending recommitment lapses."""
-    for item in SupervisionItem.objects.filter(
+    """An open supervision item becomes ready to close; a pending recommitment lapses.
+
+    The caller holds the node's row lock; the rows written here are locked after it.
+    """
+    for item in SupervisionItem.objects.select_for_update(of=("self",)).filter(
         node=node, status=ItemStatus.OPEN, ready_to_close_at__isnull=True
     ):
         item.ready_to_close_at = at

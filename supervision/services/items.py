@@ -12,6 +12,7 @@ from nodetrack.errors import Conflict
 from nodetrack.i18n import in_record_language
 from organization.models import User
 from organization.selectors import user_scope
+from projects.models import Node
 
 from ..choices import InspectionMode, ItemStatus, NodeEventKind
 from ..models import InspectionAttachment, InspectionRecord, SupervisionItem
@@ -24,6 +25,13 @@ def _require_supervisor(actor: User) -> None:
 
 
 def _open_item(item: SupervisionItem) -> SupervisionItem:
+    """The open item under a row lock, taken after its node's.
+
+    The sweep, revocations and completions lock in that order too: none of them
+    overwrites what another wrote to the item meanwhile.
+    """
+    node_id = SupervisionItem.objects.filter(pk=item.pk).values_list("node_id", flat=True).get()
+    Node.objects.select_for_update(of=("self",)).get(pk=node_id)
     item = (
         SupervisionItem.objects.select_for_update(of=("self",))
         .select_related("node")

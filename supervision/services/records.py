@@ -27,9 +27,15 @@ def node_event_record(
 
 
 def recommitments_lapse_pending(*, node: Node, actor: User, at: dt.datetime, reason: str) -> int:
-    """A pending recommitment that nobody needs to decide any more lapses, with the reason."""
+    """A pending recommitment that nobody needs to decide any more lapses, with the reason.
+
+    The caller holds the node's row lock; the recommitment is locked after it, the order
+    recommitment_decide takes too, and its status is read under that lock.
+    """
     lapsed = 0
-    for rec in Recommitment.objects.filter(node=node, status=RecommitmentStatus.PENDING):
+    for rec in Recommitment.objects.select_for_update(of=("self",)).filter(
+        node=node, status=RecommitmentStatus.PENDING
+    ):
         rec.status = RecommitmentStatus.LAPSED
         rec.decided_at = at
         rec.comment = reason
