@@ -32,12 +32,13 @@ def node_event_record(
     )
 
 
-def node_lock(node: Node) -> Node:
-    """The node re-read under its row lock: every write about a node takes this lock first."""
+def node_lock(node: Node | int) -> Node:
+    """The node (or node id) re-read under its row lock: every write about a node takes this
+    lock first, then locks the rows about it (recommitments, items), so writers never cross."""
     return (
         Node.objects.select_for_update(of=("self",))
         .select_related("project", "unit")
-        .get(pk=node.pk)
+        .get(pk=node if isinstance(node, int) else node.pk)
     )
 
 

@@ -14,27 +14,26 @@ from scoring.rules import Policy
 
 from .choices import CardKind
 
-YELLOW = CardKind.YELLOW
-RED = CardKind.RED
-
 IsWorkday = Callable[[dt.date], bool]
 
 
 @dataclass(frozen=True)
 class CardFact:
-    """A card the node holds (not revoked)."""
+    """A card the node holds (not revoked): when it was issued and its breach instant (its date)."""
 
     kind: str
     issued_at: dt.datetime
+    breached_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
 class RecommitmentFact:
-    """A recommitment as the rules see it: when it came and how it was decided."""
+    """A recommitment as the rules see it: when it came, how it was decided, the date it set."""
 
     submitted_at: dt.datetime
     status: str  # pending, approved, rejected, lapsed
     decided_at: dt.datetime | None = None
+    new_due_date: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +41,8 @@ class NodeFacts:
     """Everything about a node that decides its cards."""
 
     due_date: dt.date
+    # As stored on the node (reminders read it). The rules do not: a cycle's committed date
+    # is the date of its own latest approved recommitment, so a stale one cannot rule.
     committed_due_date: dt.date | None = None
     completed_at: dt.datetime | None = None
     yellow: CardFact | None = None
@@ -96,6 +97,25 @@ def _completed_before(facts: NodeFacts, instant: dt.datetime) -> bool:
     return facts.completed_at is not None and facts.completed_at < instant
 
 
+def _cycle_recommitments(facts: NodeFacts) -> list[RecommitmentFact]:
+    """The recommitments of the yellow card's cycle, in order: those submitted since its issue.
+
+    Each yellow card opens a cycle. What was submitted before it belongs to an earlier
+    cycle (one a revocation ended) and has no say over this card's red card.
+    """
+    assert facts.yellow is not None
+    return sorted(
+        (r for r in facts.recommitments if r.submitted_at >= facts.yellow.issued_at),
+        key=lambda r: r.submitted_at,
+    )
+
+
+def _committed_due_date(facts: NodeFacts) -> dt.date | None:
+    """The cycle's committed date: the one its latest approved recommitment set, if any."""
+    approved = [r for r in _cycle_recommitments(facts) if r.status == "approved"]
+    return approved[-1].new_due_date if approved else None
+
+
 def _grace_breach(
     facts: NodeFacts, workdays: int, is_workday: IsWorkday
 ) -> tuple[dt.date, dt.datetime] | None:
@@ -104,13 +124,14 @@ def _grace_breach(
     The window opens when the yellow card is issued and again at each rejection. A
     recommitment submitted inside the window stops the clock; one submitted after the
     window closed does not reopen it, unless the red card of that window was revoked.
+    Only the recommitments of the yellow card's cycle count.
     """
     assert facts.yellow is not None
     anchor = local_date(facts.yellow.issued_at)
-    for rec in sorted(facts.recommitments, key=lambda r: r.submitted_at):
+    for rec in _cycle_recommitments(facts):
         deadline = grace_deadline(anchor, workdays, is_workday)
         breach = end_of_day_instant(deadline)
-        if rec.submitted_at >= breach and (RED, deadline) not in facts.revoked:
+        if rec.submitted_at >= breach and (CardKind.RED, deadline) not in facts.revoked:
             return deadline, breach
         if rec.status == "rejected" and rec.decided_at is not None:
             anchor = local_date(rec.decided_at)
@@ -126,27 +147,34 @@ def evaluate(
     """Which card (at most one, the next in order) is due as of `as_of`, and when to look again."""
     yellow_breach = end_of_day_instant(facts.due_date)
     if facts.yellow is None:
-        if _completed_before(facts, yellow_breach) or (YELLOW, facts.due_date) in facts.revoked:
+        if (
+            _completed_before(facts, yellow_breach)
+            or (CardKind.YELLOW, facts.due_date) in facts.revoked
+        ):
             return Evaluation(None, None)
         if as_of >= yellow_breach:
-            return Evaluation(CardDue(YELLOW, facts.due_date, yellow_breach), None)
+            return Evaluation(CardDue(CardKind.YELLOW, facts.due_date, yellow_breach), None)
         return Evaluation(None, yellow_breach)
 
     if facts.red is not None:
         return Evaluation(None, None)
 
     candidates: list[CardDue] = []
-    if facts.committed_due_date is not None:
-        candidates.append(
-            CardDue(RED, facts.committed_due_date, end_of_day_instant(facts.committed_due_date))
-        )
+    committed = _committed_due_date(facts)
+    if committed is not None:
+        candidates.append(CardDue(CardKind.RED, committed, end_of_day_instant(committed)))
     grace = _grace_breach(facts, grace_workdays, is_workday)
     if grace is not None:
-        candidates.append(CardDue(RED, grace[0], grace[1]))
+        candidates.append(CardDue(CardKind.RED, grace[0], grace[1]))
+    # A red card is never dated before the yellow card it follows.
+    floor = facts.yellow.breached_at
+    if floor is not None:
+        candidates = [CardDue(c.kind, c.deadline, max(c.breached_at, floor)) for c in candidates]
     candidates = [
         c
         for c in candidates
-        if not _completed_before(facts, c.breached_at) and (RED, c.deadline) not in facts.revoked
+        if not _completed_before(facts, c.breached_at)
+        and (CardKind.RED, c.deadline) not in facts.revoked
     ]
     if not candidates:
         return Evaluation(None, None)

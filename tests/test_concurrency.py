@@ -209,3 +209,267 @@ def test_a_decision_during_a_pass_is_not_overwritten_by_a_stale_schedule():
     # then: the rejection restarted the window, and the next pass sees it
     assert Node.objects.get(pk=node.pk).next_escalation_at is None
     assert sweep_run(as_of=at("2026-12-04 00:00")).counts.red == 1
+
+
+def node_with_an_extension_waiting(name: str):
+    """A yellow node whose approved date (12-05) is breached at 12-06 00:00 while a second
+    recommitment (to 12-20) waits for the leader."""
+    unit = UnitFactory(name=name)
+    staff = make_user("staff", unit, username=f"{name}-staff")
+    leader = make_user("leader", unit, username=f"{name}-leader")
+    node = NodeFactory(unit=unit, due_date=dt.date(2026, 11, 26))
+    with time_machine.travel(at("2026-11-30 10:00"), tick=False) as traveller:
+        sweep_run(as_of=at("2026-11-27 00:00"))
+        first = recommitment_submit(
+            node=node, actor=staff, reason="原因", new_due_date=dt.date(2026, 12, 5)
+        )
+        recommitment_decide(recommitment=first, actor=leader, approve=True, comment="同意")
+        traveller.move_to(at("2026-12-04 10:00"))
+        second = recommitment_submit(
+            node=node, actor=staff, reason="仍需时间", new_due_date=dt.date(2026, 12, 20)
+        )
+    return node, second, leader
+
+
+def one_outcome_stands(node, rec, leader, decided: str) -> str:
+    """Exactly one of "approved" or "lapsed" stands for the recommitment, with what goes with it."""
+    from projects.models import NodeEvent
+
+    rec.refresh_from_db()
+    node.refresh_from_db()
+    trail = (
+        [h.status for h in rec.history.order_by("history_date", "history_id")],
+        sorted(
+            e.kind
+            for e in NodeEvent.objects.filter(node=node)
+            if e.data.get("recommitment") == rec.pk
+        ),
+        Notification.objects.filter(event_key=f"recommitment:{rec.pk}:decided").count(),
+    )
+    reds = list(Card.objects.filter(node=node, kind="red").values_list("deadline", "breached_at"))
+    rows = (
+        PointsEntry.objects.filter(card__node=node).count(),
+        SupervisionItem.objects.filter(node=node).count(),
+    )
+    if rec.status == "approved":
+        assert decided == "ok"
+        assert (rec.decided_by, node.committed_due_date) == (leader, dt.date(2026, 12, 20))
+        assert trail == (
+            ["pending", "approved"],
+            ["recommitment_approved", "recommitment_submitted"],
+            1,
+        )
+        assert (reds, rows) == ([], (1, 0))
+    else:
+        assert decided == "already_decided"
+        assert (rec.status, rec.decided_by, rec.decided_at) == (
+            "lapsed",
+            None,
+            at("2026-12-06 00:00"),
+        )
+        assert node.committed_due_date == dt.date(2026, 12, 5)
+        assert trail == (
+            ["pending", "lapsed"],
+            ["recommitment_lapsed", "recommitment_submitted"],
+            0,
+        )
+        assert (reds, rows) == ([(dt.date(2026, 12, 5), at("2026-12-06 00:00"))], (2, 1))
+    return rec.status
+
+
+def in_threads(**calls) -> dict:
+    """Run each call in its own thread; what each returned, its Conflict's code or its error."""
+    results: dict = {}
+
+    def run(name, call):
+        try:
+            results[name] = call()
+        except Conflict as exc:
+            results[name] = exc.code
+        except Exception as exc:  # a deadlock, say: the assertions show it
+            results[name] = repr(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=item) for item in calls.items()]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def race_a_decision_and_a_red_card(name: str) -> str:
+    """The leader approves at 23:59 as the sweep works out 12-06 00:00, both at once."""
+    node, rec, leader = node_with_an_extension_waiting(name)
+    barrier = threading.Barrier(2)
+
+    def decide():
+        barrier.wait()
+        recommitment_decide(recommitment=rec, actor=leader, approve=True, comment="同意")
+        return "ok"
+
+    def sweep():
+        barrier.wait()
+        return sweep_run(as_of=at("2026-12-06 00:00")).error
+
+    with time_machine.travel(at("2026-12-05 23:59"), tick=False):
+        results = in_threads(leader=decide, sweep=sweep)
+    assert results["sweep"] == ""
+    return one_outcome_stands(node, rec, leader, results["leader"])
+
+
+def test_a_decision_and_a_red_card_at_once_leave_one_outcome():
+    outcomes = [race_a_decision_and_a_red_card(f"县直部门{i}") for i in range(4)]
+    assert set(outcomes) <= {"approved", "lapsed"}
+
+
+def test_a_decision_while_the_red_card_is_written_finds_the_recommitment_lapsed(monkeypatch):
+    from supervision.services import escalation
+
+    # given: the sweep has locked the node and written the red card when the leader decides
+    node, rec, leader = node_with_an_extension_waiting("县发展改革委")
+    red_written = threading.Event()
+    real = escalation._red_card_follow_up
+
+    def slow_follow_up(*args, **kwargs):
+        red_written.set()
+        threading.Event().wait(1.5)  # the leader decides meanwhile
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(escalation, "_red_card_follow_up", slow_follow_up)
+
+    def decide():
+        assert red_written.wait(30)
+        recommitment_decide(recommitment=rec, actor=leader, approve=True, comment="同意")
+        return "ok"
+
+    # when
+    with time_machine.travel(at("2026-12-05 23:59"), tick=False):
+        results = in_threads(sweep=lambda: sweep_run(as_of=at("2026-12-06 00:00")), leader=decide)
+    # then: the decision waited for the node and found the recommitment lapsed
+    assert results["sweep"].error == ""
+    assert one_outcome_stands(node, rec, leader, results["leader"]) == "lapsed"
+
+
+def test_a_red_card_while_a_decision_is_written_follows_the_decision(monkeypatch):
+    from supervision.services import recommitments
+
+    # given: the leader has locked the node and written the approval when the sweep runs
+    node, rec, leader = node_with_an_extension_waiting("县教育局")
+    decided = threading.Event()
+    real = recommitments.notifications_create
+
+    def slow_notify(*args, **kwargs):
+        decided.set()
+        threading.Event().wait(1.5)  # the sweep runs meanwhile
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(recommitments, "notifications_create", slow_notify)
+
+    def decide():
+        recommitment_decide(recommitment=rec, actor=leader, approve=True, comment="同意")
+        return "ok"
+
+    def sweep():
+        assert decided.wait(30)
+        return sweep_run(as_of=at("2026-12-06 00:00"))
+
+    # when
+    with time_machine.travel(at("2026-12-05 23:59"), tick=False):
+        results = in_threads(leader=decide, sweep=sweep)
+    # then: the sweep waited for the node and saw the new date
+    assert (results["sweep"].error, results["sweep"].counts.red) == ("", 0)
+    assert one_outcome_stands(node, rec, leader, results["leader"]) == "approved"
+    assert Node.objects.get(pk=node.pk).next_escalation_at == at("2026-12-21 00:00")
+
+
+def test_a_revocation_while_a_decision_is_written_ends_the_cycle_after_it(monkeypatch):
+    from projects.models import NodeEvent
+    from supervision.services import card_revoke, recommitments
+
+    # given: the leader has locked the node and written the approval when the office revokes
+    node, rec, leader = node_with_an_extension_waiting("县卫生健康委")
+    supervisor = make_user("supervisor", username="sup-revoke")
+    decided = threading.Event()
+    real = recommitments.notifications_create
+
+    def slow_notify(*args, **kwargs):
+        decided.set()
+        threading.Event().wait(1.5)  # the office revokes meanwhile
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(recommitments, "notifications_create", slow_notify)
+    yellow = Card.objects.get(node=node, kind="yellow")
+
+    def decide():
+        recommitment_decide(recommitment=rec, actor=leader, approve=True, comment="同意")
+        return "ok"
+
+    def revoke():
+        assert decided.wait(30)
+        card_revoke(card=yellow, actor=supervisor, reason="误发")
+        return "ok"
+
+    # when
+    with time_machine.travel(at("2026-12-05 23:59"), tick=False):
+        results = in_threads(leader=decide, office=revoke)
+    # then: the approval stands, and the revocation after it cleared the date it set
+    assert results == {"leader": "ok", "office": "ok"}
+    rec.refresh_from_db()
+    node.refresh_from_db()
+    assert (rec.status, rec.decided_by, node.committed_due_date) == ("approved", leader, None)
+    assert [h.status for h in rec.history.order_by("history_date", "history_id")] == [
+        "pending",
+        "approved",
+    ]
+    assert NodeEvent.objects.get(node=node, kind="card_revoked").data == {
+        "card": yellow.pk,
+        "old_committed_due_date": "2026-12-20",
+    }
+    assert not NodeEvent.objects.filter(node=node, kind="recommitment_lapsed").exists()
+
+
+def test_a_deadline_set_while_a_completion_is_written_is_kept(monkeypatch):
+    from projects.services import node_complete
+    from supervision.services import completion, supervision_item_set_deadline
+
+    # given: a red-carded node on the priority list; its staff complete it while the office
+    # sets the item's supervised deadline
+    unit = UnitFactory(name="县城管局")
+    staff = make_user("staff", unit, username="s-item")
+    supervisor = make_user("supervisor", username="sup-item")
+    node = NodeFactory(unit=unit, due_date=dt.date(2026, 11, 26))
+    sweep_run(as_of=at("2026-11-27 00:00"))
+    sweep_run(as_of=at("2026-12-03 00:00"))
+    item = SupervisionItem.objects.get(node=node)
+    completing = threading.Event()
+    real = completion.audited_save
+
+    def slow_save(*args, **kwargs):
+        completing.set()
+        threading.Event().wait(1.5)  # the office sets the deadline meanwhile
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(completion, "audited_save", slow_save)
+
+    def complete():
+        node_complete(node=node, actor=staff, note="已办结")
+        return "ok"
+
+    def set_deadline():
+        assert completing.wait(30)
+        supervision_item_set_deadline(item=item, actor=supervisor, deadline=dt.date(2026, 12, 31))
+        return "ok"
+
+    # when
+    with time_machine.travel(at("2026-12-04 09:00"), tick=False):
+        results = in_threads(staff=complete, office=set_deadline)
+    # then: neither write is lost
+    assert results == {"staff": "ok", "office": "ok"}
+    item.refresh_from_db()
+    assert (item.status, item.ready_to_close_at, item.supervised_deadline) == (
+        "open",
+        at("2026-12-04 09:00"),
+        dt.date(2026, 12, 31),
+    )

@@ -31,16 +31,20 @@ def official(day: dt.date) -> bool:
     return chinese_calendar.is_workday(day)
 
 
-def yellow(issued: str) -> CardFact:
-    return CardFact("yellow", at(issued))
+def yellow(issued: str, breached: str | None = None) -> CardFact:
+    return CardFact("yellow", at(issued), at(breached) if breached else None)
 
 
 def red(issued: str) -> CardFact:
     return CardFact("red", at(issued))
 
 
-def rec(submitted: str, status: str, decided: str | None = None) -> RecommitmentFact:
-    return RecommitmentFact(at(submitted), status, at(decided) if decided else None)
+def rec(
+    submitted: str, status: str, decided: str | None = None, new: str | None = None
+) -> RecommitmentFact:
+    return RecommitmentFact(
+        at(submitted), status, at(decided) if decided else None, d(new) if new else None
+    )
 
 
 def evaluate(facts, as_of, is_workday=weekdays, grace=3):
@@ -211,7 +215,7 @@ RED_CASES = [
             due_date=d("2026-11-26"),
             committed_due_date=d("2026-12-15"),
             yellow=Y,
-            recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00"),),
+            recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00", "2026-12-15"),),
         ),
         "2026-12-15 23:59",
         None,
@@ -223,7 +227,7 @@ RED_CASES = [
             due_date=d("2026-11-26"),
             committed_due_date=d("2026-12-15"),
             yellow=Y,
-            recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00"),),
+            recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00", "2026-12-15"),),
         ),
         "2026-12-16 00:00",
         CardDue("red", d("2026-12-15"), at("2026-12-16 00:00")),
@@ -236,7 +240,7 @@ RED_CASES = [
             committed_due_date=d("2026-12-15"),
             yellow=Y,
             completed_at=at("2026-12-15 18:00"),
-            recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00"),),
+            recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00", "2026-12-15"),),
         ),
         "2026-12-20 00:00",
         None,
@@ -249,7 +253,7 @@ RED_CASES = [
             committed_due_date=d("2026-12-15"),
             yellow=Y,
             completed_at=at("2026-12-17 18:00"),
-            recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00"),),
+            recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00", "2026-12-15"),),
         ),
         "2026-12-20 00:00",
         CardDue("red", d("2026-12-15"), at("2026-12-16 00:00")),
@@ -275,7 +279,7 @@ RED_CASES = [
             due_date=d("2026-11-26"),
             committed_due_date=d("2026-12-25"),
             yellow=Y,
-            recommitments=(rec("2026-12-04 10:00", "approved", "2026-12-04 16:00"),),
+            recommitments=(rec("2026-12-04 10:00", "approved", "2026-12-04 16:00", "2026-12-25"),),
         ),
         "2026-12-04 17:00",
         CardDue("red", d("2026-12-02"), GRACE_BREACH),
@@ -297,7 +301,7 @@ RED_CASES = [
             committed_due_date=d("2026-12-15"),
             yellow=Y,
             revoked=frozenset({("red", d("2026-12-02"))}),
-            recommitments=(rec("2026-12-04 10:00", "approved", "2026-12-04 16:00"),),
+            recommitments=(rec("2026-12-04 10:00", "approved", "2026-12-04 16:00", "2026-12-15"),),
         ),
         "2026-12-16 00:00",
         CardDue("red", d("2026-12-15"), at("2026-12-16 00:00")),
@@ -342,6 +346,161 @@ def test_grace_window_uses_the_issue_day_not_the_breach_day():
     # then: the unit has its three working days from the day it learned of the card
     assert evaluate(facts, "2026-12-02 12:00", official).due is None
     assert evaluate(facts, "2026-12-03 00:00", official).due.breached_at == at("2026-12-03 00:00")
+
+
+# A yellow card opens a cycle; only what happens inside it counts toward its red card.
+# The story of both cases: a node due 2026-11-20 gets a yellow card at 11-21 00:05; the unit
+# recommits on Monday 11-23; on 11-24 the office revokes the card and moves the due date to
+# 12-10; a new yellow card comes on Friday 12-11 at 00:05 (breach 12-11 00:00). With no
+# recommitment in the new cycle, Mon 14, Tue 15 and Wed 16 are its working days.
+OLD_CYCLE_REVOKED = frozenset({("yellow", d("2026-11-20"))})
+NEW_YELLOW = yellow("2026-12-11 00:05", breached="2026-12-11 00:00")
+NEW_GRACE_RED = CardDue("red", d("2026-12-16"), at("2026-12-17 00:00"))
+LAPSED_OLD = rec("2026-11-23 10:00", "lapsed", "2026-11-24 09:00", "2026-12-05")
+APPROVED_OLD = rec("2026-11-23 10:00", "approved", "2026-11-23 16:00", "2026-12-05")
+
+
+def cycle(*recs: RecommitmentFact, committed: str | None = None) -> NodeFacts:
+    """The node after the new yellow card, with the given recommitments."""
+    return NodeFacts(
+        due_date=d("2026-12-10"),
+        committed_due_date=d(committed) if committed else None,
+        yellow=NEW_YELLOW,
+        recommitments=recs,
+        revoked=OLD_CYCLE_REVOKED,
+    )
+
+
+CYCLE_CASES = [
+    # Case 1: a recommitment of the revoked cycle (lapsed by the revocation).
+    pytest.param(
+        cycle(LAPSED_OLD),
+        "2026-12-11 00:05",
+        None,
+        at("2026-12-17 00:00"),
+        id="old-lapsed-recommitment-new-window-opens",
+    ),
+    pytest.param(
+        cycle(LAPSED_OLD),
+        "2026-12-16 23:59",
+        None,
+        at("2026-12-17 00:00"),
+        id="old-lapsed-recommitment-window-still-open",
+    ),
+    pytest.param(
+        cycle(LAPSED_OLD),
+        "2026-12-17 00:00",
+        NEW_GRACE_RED,
+        None,
+        id="old-lapsed-recommitment-does-not-stop-the-new-window",
+    ),
+    # Case 2: a date approved in the revoked cycle (12-05, breached 12-06 00:00).
+    pytest.param(
+        cycle(APPROVED_OLD),
+        "2026-12-11 00:05",
+        None,
+        at("2026-12-17 00:00"),
+        id="old-approved-date-owes-no-red-at-the-new-yellow",
+    ),
+    pytest.param(
+        cycle(APPROVED_OLD, committed="2026-12-05"),
+        "2026-12-11 00:05",
+        None,
+        at("2026-12-17 00:00"),
+        id="old-approved-date-left-on-the-node-does-not-rule",
+    ),
+    pytest.param(
+        cycle(committed="2026-12-05"),
+        "2026-12-11 00:05",
+        None,
+        at("2026-12-17 00:00"),
+        id="committed-date-without-an-approval-in-the-cycle-does-not-rule",
+    ),
+    pytest.param(
+        cycle(APPROVED_OLD, committed="2026-12-05"),
+        "2026-12-16 23:59",
+        None,
+        at("2026-12-17 00:00"),
+        id="old-approved-date-window-still-open",
+    ),
+    pytest.param(
+        cycle(APPROVED_OLD, committed="2026-12-05"),
+        "2026-12-17 00:00",
+        NEW_GRACE_RED,
+        None,
+        id="old-approved-date-the-new-cycle-owes-its-grace-red",
+    ),
+    # What the new cycle's own recommitments do.
+    pytest.param(
+        cycle(APPROVED_OLD, rec("2026-12-14 10:00", "pending")),
+        "2026-12-31 00:00",
+        None,
+        None,
+        id="new-pending-recommitment-stops-the-new-clock",
+    ),
+    pytest.param(
+        cycle(
+            APPROVED_OLD,
+            rec("2026-12-14 10:00", "approved", "2026-12-14 16:00", "2026-12-20"),
+            committed="2026-12-20",
+        ),
+        "2026-12-20 23:59",
+        None,
+        at("2026-12-21 00:00"),
+        id="new-approved-date-not-yet-breached",
+    ),
+    pytest.param(
+        cycle(
+            APPROVED_OLD,
+            rec("2026-12-14 10:00", "approved", "2026-12-14 16:00", "2026-12-20"),
+            committed="2026-12-20",
+        ),
+        "2026-12-21 00:00",
+        CardDue("red", d("2026-12-20"), at("2026-12-21 00:00")),
+        None,
+        id="new-approved-date-breached",
+    ),
+    pytest.param(
+        cycle(
+            rec("2026-12-14 10:00", "approved", "2026-12-14 16:00", "2026-12-20"),
+            rec("2026-12-18 10:00", "approved", "2026-12-18 16:00", "2026-12-28"),
+            committed="2026-12-28",
+        ),
+        "2026-12-21 00:00",
+        None,
+        at("2026-12-29 00:00"),
+        id="the-latest-approval-of-the-cycle-rules",
+    ),
+    pytest.param(
+        cycle(rec("2026-12-11 00:05", "pending")),
+        "2026-12-31 00:00",
+        None,
+        None,
+        id="recommitment-at-the-issue-instant-belongs-to-the-cycle",
+    ),
+    pytest.param(
+        cycle(rec("2026-12-11 00:04", "pending")),
+        "2026-12-17 00:00",
+        NEW_GRACE_RED,
+        None,
+        id="recommitment-a-minute-before-the-issue-does-not",
+    ),
+    # A red card is never dated before its yellow card, even on data the services refuse.
+    pytest.param(
+        cycle(rec("2026-12-11 09:00", "approved", "2026-12-11 10:00", "2026-12-05")),
+        "2026-12-11 10:00",
+        CardDue("red", d("2026-12-05"), at("2026-12-11 00:00")),
+        None,
+        id="red-not-dated-before-its-yellow",
+    ),
+]
+
+
+@pytest.mark.parametrize(("facts", "as_of", "due", "next_check"), CYCLE_CASES)
+def test_only_the_yellow_cards_cycle_counts_toward_its_red(facts, as_of, due, next_check):
+    result = evaluate(facts, as_of, is_workday=official)
+    assert result.due == due
+    assert result.next_check_at == next_check
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,21 @@ from django.test.utils import CaptureQueriesContext
 from projects.models import Node, NodeEvent
 from scoring.models import PointsEntry, RuleVersion
 from supervision.calendar import calendar_warning
-from supervision.models import CalendarDay, Card, Notification, SupervisionItem, SweepRun
-from supervision.services import recommitment_decide, recommitment_submit, sweep_run
+from supervision.models import (
+    CalendarDay,
+    Card,
+    Notification,
+    Recommitment,
+    SupervisionItem,
+    SweepRun,
+)
+from supervision.services import (
+    card_revoke,
+    node_change_due_date,
+    recommitment_decide,
+    recommitment_submit,
+    sweep_run,
+)
 from supervision.services.facts import ESCALATION_SETTLED
 from tests.factories import NodeFactory, UnitFactory, make_user
 
@@ -201,6 +214,138 @@ def test_rejection_restarts_the_window(unit, people):
     assert sweep_run(as_of=at("2026-12-03 23:59")).counts.red == 0
     assert sweep_run(as_of=at("2026-12-04 00:00")).counts.red == 1
     assert Card.objects.get(kind="red").deadline == dt.date(2026, 12, 3)
+
+
+def sweep_at(traveller, text: str) -> SweepRun:
+    """The sweep as the schedule runs it: at that instant, as of that instant."""
+    traveller.move_to(at(text))
+    return sweep_run(as_of=at(text))
+
+
+def revoked_cycle_then_new_date(traveller, unit, people, *, approve: bool) -> Node:
+    """A yellow card, a recommitment (approved or not), then the card revoked and a new date."""
+    node = NodeFactory(unit=unit, due_date=dt.date(2026, 11, 20))
+    assert sweep_at(traveller, "2026-11-21 00:05").counts.yellow == 1
+    traveller.move_to(at("2026-11-23 10:00"))
+    rec = recommitment_submit(
+        node=node, actor=people["staff"], reason="征迁协议待签", new_due_date=dt.date(2026, 12, 5)
+    )
+    if approve:
+        traveller.move_to(at("2026-11-23 16:00"))
+        recommitment_decide(recommitment=rec, actor=people["leader"], approve=True, comment="同意")
+    traveller.move_to(at("2026-11-24 09:00"))
+    card_revoke(card=Card.objects.get(), actor=people["supervisor"], reason="节点时间录入有误")
+    node_change_due_date(
+        node=node, actor=people["supervisor"], due_date=dt.date(2026, 12, 10), reason="调整计划"
+    )
+    return node
+
+
+def cycle_rows(node):
+    """The cards, points entries and supervision items of the node, as comparable tuples."""
+    return {
+        "cards": list(
+            Card.objects.filter(node=node)
+            .order_by("pk")
+            .values_list("kind", "deadline", "breached_at", "issued_at", "revoked_at")
+        ),
+        "entries": [
+            row[1:]
+            for row in sorted(
+                (entry.pk, card.kind, entry.kind, entry.points, entry.occurred_at)
+                for card in Card.objects.filter(node=node)
+                for entry in (card.deduction, card.reversal)
+                if entry is not None
+            )
+        ],
+        "items": list(
+            SupervisionItem.objects.filter(node=node).values_list("card__kind", "status")
+        ),
+    }
+
+
+# What both cases end with: the revoked card of the first cycle with its reversal, the
+# new yellow card, and the red card the new cycle owes when no recommitment follows it
+# (issued Friday 12-11: Mon 14, Tue 15 and Wed 16 are its working days).
+AFTER_THE_NEW_CYCLE = {
+    "cards": [
+        (
+            "yellow",
+            dt.date(2026, 11, 20),
+            at("2026-11-21 00:00"),
+            at("2026-11-21 00:05"),
+            at("2026-11-24 09:00"),
+        ),
+        ("yellow", dt.date(2026, 12, 10), at("2026-12-11 00:00"), at("2026-12-11 00:05"), None),
+        ("red", dt.date(2026, 12, 16), at("2026-12-17 00:00"), at("2026-12-17 00:00"), None),
+    ],
+    "entries": [
+        ("yellow", "card_deduction", Decimal("-1.00"), at("2026-11-21 00:00")),
+        ("yellow", "card_reversal", Decimal("1.00"), at("2026-11-21 00:00")),
+        ("yellow", "card_deduction", Decimal("-1.00"), at("2026-12-11 00:00")),
+        ("red", "card_deduction", Decimal("-2.00"), at("2026-12-17 00:00")),
+    ],
+    "items": [("red", "open")],
+}
+
+
+def test_a_recommitment_of_a_revoked_cycle_does_not_stop_the_next_window(unit, people):
+    with time_machine.travel(at("2026-11-21 00:05"), tick=False) as traveller:
+        # given: the recommitment of 11-23 lapsed when the yellow card was revoked
+        node = revoked_cycle_then_new_date(traveller, unit, people, approve=False)
+        assert list(Recommitment.objects.values_list("status", "decided_at")) == [
+            ("lapsed", at("2026-11-24 09:00"))
+        ]
+        # when: a new yellow card on Friday 12-11, and no recommitment follows
+        issued = sweep_at(traveller, "2026-12-11 00:05")
+        schedule = Node.objects.get(pk=node.pk).next_escalation_at
+        before = sweep_at(traveller, "2026-12-16 23:59")
+        after = sweep_at(traveller, "2026-12-17 00:00")
+    # then: the new window runs to the end of Wednesday 12-16; red at Thursday 00:00
+    assert (issued.counts.yellow, issued.counts.red, issued.counts.items) == (1, 0, 0)
+    assert schedule == at("2026-12-17 00:00")
+    assert (before.counts.yellow, before.counts.red) == (0, 0)
+    assert (after.counts.yellow, after.counts.red, after.counts.items) == (0, 1, 1)
+    assert cycle_rows(node) == AFTER_THE_NEW_CYCLE
+    assert Node.objects.get(pk=node.pk).next_escalation_at == ESCALATION_SETTLED
+
+
+def test_a_date_approved_in_a_revoked_cycle_no_longer_rules(unit, people):
+    with time_machine.travel(at("2026-11-21 00:05"), tick=False) as traveller:
+        # given: a recommitment to 12-05 approved before the yellow card was revoked
+        node = revoked_cycle_then_new_date(traveller, unit, people, approve=True)
+        # then: the revocation ended the cycle and cleared its date, with who and the old value
+        node.refresh_from_db()
+        assert (node.due_date, node.committed_due_date) == (dt.date(2026, 12, 10), None)
+        assert [
+            (h.committed_due_date, h.history_user.username, h.history_change_reason)
+            for h in node.history.order_by("history_date", "history_id")[1:]
+        ] == [
+            (dt.date(2026, 12, 5), "leader", "批准重新承诺"),
+            (None, "supervisor", "撤销亮牌"),
+            (None, "supervisor", "调整计划"),
+        ]
+        revoked = NodeEvent.objects.get(node=node, kind="card_revoked")
+        assert revoked.data == {
+            "card": Card.objects.get().pk,
+            "old_committed_due_date": "2026-12-05",
+        }
+        # and the old date is not what the unit is reminded of
+        for day in ("2026-12-02", "2026-12-04", "2026-12-07", "2026-12-09"):
+            sweep_at(traveller, f"{day} 09:00")
+        # when: the new yellow card, in a pass after the old date's breach (12-06 00:00)
+        issued = sweep_at(traveller, "2026-12-11 00:05")
+        before = sweep_at(traveller, "2026-12-16 23:59")
+        after = sweep_at(traveller, "2026-12-17 00:00")
+    # then: no red card at 12-11 00:05, and the red card of the new cycle's window
+    assert sorted(
+        Notification.objects.filter(kind="reminder").values_list("event_key", flat=True).distinct()
+    ) == [f"reminder:{node.pk}:20261210:1", f"reminder:{node.pk}:20261210:3"]
+    assert (issued.counts.yellow, issued.counts.red, issued.counts.items) == (1, 0, 0)
+    assert (before.counts.yellow, before.counts.red) == (0, 0)
+    assert (after.counts.yellow, after.counts.red, after.counts.items) == (0, 1, 1)
+    assert cycle_rows(node) == AFTER_THE_NEW_CYCLE
+    assert Recommitment.objects.get().status == "approved"
 
 
 def test_year_outside_the_calendar_falls_back_to_weekdays_with_a_warning(unit, people):

@@ -396,3 +396,88 @@ def test_completion_lapses_a_pending_recommitment(yellow_node, people):
     assert (rec.status, rec.decided_at) == ("lapsed", NOW)
     with pytest.raises(Conflict):
         recommitment_decide(recommitment=rec, actor=people["leader"], approve=True, comment="")
+
+
+def extension_pending(node, people, frozen):
+    """An approved date (12-05, breached 12-06 00:00) and a second recommitment waiting."""
+    first = submit(node, people["staff"], new_due_date=dt.date(2026, 12, 5))
+    recommitment_decide(recommitment=first, actor=people["leader"], approve=True, comment="同意")
+    frozen.move_to(at("2026-12-04 10:00"))
+    return submit(node, people["staff"], reason="仍需时间", new_due_date=dt.date(2026, 12, 20))
+
+
+def decision_trail(rec):
+    """What is recorded about a recommitment: its history, its node events, its notice."""
+    from projects.models import NodeEvent
+
+    return (
+        [h.status for h in rec.history.order_by("history_date", "history_id")],
+        sorted(
+            e.kind
+            for e in NodeEvent.objects.filter(node=rec.node_id)
+            if e.data.get("recommitment") == rec.pk
+        ),
+        Notification.objects.filter(event_key=f"recommitment:{rec.pk}:decided").count(),
+    )
+
+
+def test_a_red_card_first_lapses_the_recommitment_and_the_decision_finds_it_lapsed(
+    yellow_node, people, frozen
+):
+    # given
+    rec = extension_pending(yellow_node, people, frozen)
+    # when: the red card for 12-05 comes first
+    assert sweep_run(as_of=at("2026-12-06 00:00")).counts.red == 1
+    frozen.move_to(at("2026-12-06 09:00"))
+    before = snapshot()
+    with pytest.raises(Conflict) as exc:
+        recommitment_decide(recommitment=rec, actor=people["leader"], approve=True, comment="同意")
+    # then: lapsed stands; no decision was recorded
+    assert exc.value.code == "already_decided"
+    assert snapshot() == before
+    rec.refresh_from_db()
+    assert (rec.status, rec.decided_by, rec.decided_at, rec.comment) == (
+        "lapsed",
+        None,
+        at("2026-12-06 00:00"),
+        "已亮红牌，待审批的重新承诺自动失效",
+    )
+    assert decision_trail(rec) == (
+        ["pending", "lapsed"],
+        ["recommitment_lapsed", "recommitment_submitted"],
+        0,
+    )
+    yellow_node.refresh_from_db()
+    assert yellow_node.committed_due_date == dt.date(2026, 12, 5)
+    red = Card.objects.get(kind="red")
+    assert (red.deadline, red.breached_at) == (dt.date(2026, 12, 5), at("2026-12-06 00:00"))
+    assert (PointsEntry.objects.count(), SupervisionItem.objects.count()) == (2, 1)
+
+
+def test_a_decision_first_stands_and_the_red_card_follows_the_new_date(yellow_node, people, frozen):
+    # given
+    rec = extension_pending(yellow_node, people, frozen)
+    # when: the leader approves before the approved date is breached
+    frozen.move_to(at("2026-12-05 23:59"))
+    recommitment_decide(recommitment=rec, actor=people["leader"], approve=True, comment="同意")
+    at_old_breach = sweep_run(as_of=at("2026-12-06 00:00"))
+    # then: approved stands, nothing lapsed, and the new date rules
+    rec.refresh_from_db()
+    yellow_node.refresh_from_db()
+    assert (rec.status, rec.decided_by, rec.decided_at) == (
+        "approved",
+        people["leader"],
+        at("2026-12-05 23:59"),
+    )
+    assert decision_trail(rec) == (
+        ["pending", "approved"],
+        ["recommitment_approved", "recommitment_submitted"],
+        1,
+    )
+    assert yellow_node.committed_due_date == dt.date(2026, 12, 20)
+    assert at_old_breach.counts.red == 0
+    assert sweep_run(as_of=at("2026-12-20 23:59")).counts.red == 0
+    assert sweep_run(as_of=at("2026-12-21 00:00")).counts.red == 1
+    red = Card.objects.get(kind="red")
+    assert (red.deadline, red.breached_at) == (dt.date(2026, 12, 20), at("2026-12-21 00:00"))
+    assert (PointsEntry.objects.count(), SupervisionItem.objects.count()) == (2, 1)

@@ -11,7 +11,7 @@ from core.text import text_clean
 from organization.models import User
 from organization.permissions import Action, require
 from projects.choices import NodeEventKind
-from projects.services import node_event_record
+from projects.services import node_event_record, node_lock
 from scoring.choices import EntryKind
 from scoring.models import PointsEntry
 
@@ -27,6 +27,8 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
     """The supervision office revokes a card with a reason; its points come back, dated as the card."""
     require(actor, Action.SUPERVISE, message=_("只有督查办可以撤销亮牌。"))
     reason = text_clean(reason, field="reason", label=_("撤销理由"))
+    # The node first, then its rows: the order the sweep and the other services lock in.
+    node = node_lock(Card.objects.filter(pk=card.pk).values_list("node_id", flat=True).get())
     card = (
         Card.objects.select_for_update(of=("self",)).select_related("node", "unit").get(pk=card.pk)
     )
@@ -50,6 +52,9 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
         reason=_("撤销%(kind)s（%(node)s）：%(reason)s")
         % {"kind": card.get_kind_display(), "node": card.node, "reason": reason},
     )
+    # Revoking a yellow card ends its cycle: the date approved in it no longer rules.
+    old = node.committed_due_date if card.kind == CardKind.YELLOW else None
+    extra = {"old_committed_due_date": old.isoformat()} if old else {}
     card.revoked_at = now
     card.revoked_by = actor
     card.revoke_reason = reason
@@ -61,8 +66,13 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
         at=now,
         message=_("撤销%(kind)s：%(reason)s") % {"kind": card.get_kind_display(), "reason": reason},
         card=card.pk,
+        **extra,
     )
-    item = SupervisionItem.objects.filter(card=card, status=ItemStatus.OPEN).first()
+    item = (
+        SupervisionItem.objects.select_for_update(of=("self",))
+        .filter(card=card, status=ItemStatus.OPEN)
+        .first()
+    )
     if item is not None:
         item.status = ItemStatus.CLOSED
         item.closed_at = now
@@ -72,6 +82,14 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
     if card.kind == CardKind.YELLOW:
         recommitments_lapse_pending(
             node=card.node, actor=actor, at=now, reason=_("黄牌已撤销，重新承诺无需审批")
+        )
+    if old is not None:
+        node.committed_due_date = None
+        audited_save(
+            node,
+            actor=actor,
+            reason=_("撤销亮牌"),
+            update_fields=["committed_due_date", "updated_at"],
         )
     nodes_refresh_escalation(node_ids=[card.node_id])
     return card

@@ -70,22 +70,22 @@ def node_facts(nodes: Iterable[Node]) -> dict[int, rules.NodeFacts]:
     ids = [n.pk for n in nodes]
     cards: dict[int, dict[str, rules.CardFact]] = defaultdict(dict)
     revoked: dict[int, set[tuple[str, dt.date]]] = defaultdict(set)
-    for node_id, kind, deadline, issued_at, revoked_at in (
+    for node_id, kind, deadline, issued_at, breached_at, revoked_at in (
         Card.objects.filter(node_id__in=ids)
         .order_by()
-        .values_list("node_id", "kind", "deadline", "issued_at", "revoked_at")
+        .values_list("node_id", "kind", "deadline", "issued_at", "breached_at", "revoked_at")
     ):
         if revoked_at is None:
-            cards[node_id][kind] = rules.CardFact(kind, issued_at)
+            cards[node_id][kind] = rules.CardFact(kind, issued_at, breached_at)
         else:
             revoked[node_id].add((kind, deadline))
     recs: dict[int, list[rules.RecommitmentFact]] = defaultdict(list)
-    for node_id, submitted_at, status, decided_at in (
+    for node_id, submitted_at, status, decided_at, new_due_date in (
         Recommitment.objects.filter(node_id__in=ids)
         .order_by()
-        .values_list("node_id", "submitted_at", "status", "decided_at")
+        .values_list("node_id", "submitted_at", "status", "decided_at", "new_due_date")
     ):
-        recs[node_id].append(rules.RecommitmentFact(submitted_at, status, decided_at))
+        recs[node_id].append(rules.RecommitmentFact(submitted_at, status, decided_at, new_due_date))
     return {
         n.pk: rules.NodeFacts(
             due_date=n.due_date,

@@ -14,6 +14,7 @@ from core.text import text_clean
 from organization.models import User
 from organization.permissions import Action, require
 from projects.choices import NodeEventKind
+from projects.models import Node
 from projects.services import node_event_record
 
 from ..choices import InspectionMode, ItemStatus
@@ -25,6 +26,13 @@ def _require_supervisor(actor: User) -> None:
 
 
 def _open_item(item: SupervisionItem) -> SupervisionItem:
+    """The open item under a row lock, taken after its node's.
+
+    The sweep, revocations and completions lock in that order too: none of them
+    overwrites what another wrote to the item meanwhile.
+    """
+    node_id = SupervisionItem.objects.filter(pk=item.pk).values_list("node_id", flat=True).get()
+    Node.objects.select_for_update(of=("self",)).get(pk=node_id)
     item = (
         SupervisionItem.objects.select_for_update(of=("self",))
         .select_related("node")

@@ -111,12 +111,23 @@ def recommitment_decide(
     *, recommitment: Recommitment, actor: User, approve: bool, comment: str = ""
 ) -> Recommitment:
     """A leader in charge of the unit, or a principal leader, approves or rejects; final."""
+    # The node first, then the recommitment, as the sweep and the other services lock: a
+    # red card or a revocation that lapses it is either committed before (its status, read
+    # under the lock, says so) or waits for this decision.
+    node_id = (
+        Recommitment.objects.filter(pk=recommitment.pk).values_list("node_id", flat=True).get()
+    )
+    node = (
+        Node.objects.select_for_update(of=("self",))
+        .select_related("project", "unit")
+        .get(pk=node_id)
+    )
     rec = (
         Recommitment.objects.select_for_update(of=("self",))
-        .select_related("node", "node__project", "node__unit", "submitted_by")
+        .select_related("submitted_by")
         .get(pk=recommitment.pk)
     )
-    node = rec.node
+    rec.node = node
     require(actor, Action.DECIDE, unit_id=node.unit_id)
     if rec.status != RecommitmentStatus.PENDING:
         raise Conflict(_("该重新承诺已经审批或已失效，不能再次审批。"), "already_decided")
@@ -137,7 +148,6 @@ def recommitment_decide(
     rec.comment = comment
     audited_save(rec, actor=actor, reason=rec.get_status_display())
     if approve:
-        node = Node.objects.select_for_update(of=("self",)).get(pk=node.pk)
         old = node.committed_due_date
         node.committed_due_date = rec.new_due_date
         audited_save(
