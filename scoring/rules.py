@@ -1,31 +1,8 @@
-"""Pure decisions about points: which rule is in force on a day, scores and ranks."""
+"""Pure decisions about points: scores and ranks."""
 
-import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The rule in force from `effective_from`: points, the grace window and reminder days."""
-
-    version_id: int | None
-    effective_from: dt.date
-    yellow_points: Decimal = Decimal("1.00")
-    red_points: Decimal = Decimal("2.00")
-    base_score: Decimal = Decimal("100.00")
-    grace_workdays: int = 3
-    reminder_days: tuple[int, ...] = (3, 1)
-
-
-def policy_on(policies: Sequence[Policy], day: dt.date) -> Policy:
-    """The policy in force on `day`: the latest whose effective date is not after it."""
-    in_force = [p for p in policies if p.effective_from <= day]
-    if not in_force:
-        # Before the first rule: the first rule applies, rather than no rule at all.
-        return min(policies, key=lambda p: p.effective_from)
-    return max(in_force, key=lambda p: p.effective_from)
 
 
 @dataclass(frozen=True)

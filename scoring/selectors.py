@@ -7,37 +7,20 @@ from django.db.models import DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 
 from core import clock
+from core.versioning import in_force
 from organization.choices import UnitKind
 from organization.models import Unit
 
 from .models import RuleVersion
-from .rules import Policy, UnitScore, policy_on, rank_scores
+from .rules import UnitScore, rank_scores
 
 
-def policies_load() -> list[Policy]:
-    """Every rule version, oldest first (a small table)."""
-    return [
-        Policy(
-            version_id=v.pk,
-            effective_from=v.effective_from,
-            yellow_points=v.yellow_points,
-            red_points=v.red_points,
-            base_score=v.base_score,
-            grace_workdays=v.grace_workdays,
-            # The admin validates the list; a hand-edited row must still not stop the sweep.
-            reminder_days=tuple(
-                sorted(
-                    {
-                        d
-                        for d in (v.reminder_days if isinstance(v.reminder_days, list) else [])
-                        if isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 60
-                    },
-                    reverse=True,
-                )
-            ),
-        )
-        for v in RuleVersion.objects.order_by("effective_from")
-    ]
+def base_score_on(day: dt.date) -> Decimal:
+    """The base score of the rule in force on `day` (the default when no rule was entered)."""
+    versions = list(RuleVersion.objects.only("effective_from", "base_score"))
+    if not versions:
+        return RuleVersion._meta.get_field("base_score").default
+    return in_force(versions, day).base_score
 
 
 def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
@@ -48,7 +31,7 @@ def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
 def unit_scores(year: int) -> list[UnitScore]:
     """Every active unit's score for a calendar year: the base in force on Jan 1 plus the
     points entries dated in the year, ranked within its kind group (one aggregate query)."""
-    base = policy_on(policies_load(), dt.date(year, 1, 1)).base_score
+    base = Decimal(base_score_on(dt.date(year, 1, 1)))
     start, end = year_bounds(year)
     rows = (
         Unit.objects.filter(is_active=True)

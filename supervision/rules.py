@@ -10,11 +10,28 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from core.clock import end_of_day_instant, local_date
-from scoring.rules import Policy
+from core.versioning import in_force
 
-from .choices import CardKind
+from .choices import CardKind, RecommitmentStatus
 
 IsWorkday = Callable[[dt.date], bool]
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    """The escalation rule in force from `effective_from`: card points, grace window, reminders."""
+
+    version_id: int | None
+    effective_from: dt.date
+    yellow_points: Decimal = Decimal("1.00")
+    red_points: Decimal = Decimal("2.00")
+    grace_workdays: int = 3
+    reminder_days: tuple[int, ...] = (3, 1)
+
+
+def policy_on(policies: Sequence[EscalationPolicy], day: dt.date) -> EscalationPolicy:
+    """The policy in force on `day` (before the first, the first)."""
+    return in_force(policies, day)
 
 
 @dataclass(frozen=True)
@@ -70,7 +87,7 @@ class Evaluation:
     next_check_at: dt.datetime | None
 
 
-def card_points(policy: Policy, kind: str) -> Decimal:
+def card_points(policy: EscalationPolicy, kind: str) -> Decimal:
     """The points a card of `kind` costs under `policy`; an unknown kind is an error, not a red card."""
     match kind:
         case CardKind.YELLOW:
@@ -110,10 +127,27 @@ def _cycle_recommitments(facts: NodeFacts) -> list[RecommitmentFact]:
     )
 
 
-def _committed_due_date(facts: NodeFacts) -> dt.date | None:
-    """The cycle's committed date: the one its latest approved recommitment set, if any."""
-    approved = [r for r in _cycle_recommitments(facts) if r.status == "approved"]
-    return approved[-1].new_due_date if approved else None
+def _committed_deadlines(facts: NodeFacts) -> list[dt.date]:
+    """The cycle's committed dates that can earn its red card.
+
+    The latest approved date rules; an earlier approved date still counts when it was
+    breached before the next approval replaced it, since cards follow from dates, not from
+    when the sweep happened to look.
+    """
+    approved = sorted(
+        (r for r in _cycle_recommitments(facts) if r.status == RecommitmentStatus.APPROVED),
+        key=lambda r: r.decided_at or r.submitted_at,
+    )
+    deadlines = [
+        current.new_due_date
+        for current, following in zip(approved, approved[1:], strict=False)
+        if current.new_due_date is not None
+        and end_of_day_instant(current.new_due_date)
+        <= (following.decided_at or following.submitted_at)
+    ]
+    if approved and approved[-1].new_due_date is not None:
+        deadlines.append(approved[-1].new_due_date)
+    return deadlines
 
 
 def _grace_breach(
@@ -133,7 +167,7 @@ def _grace_breach(
         breach = end_of_day_instant(deadline)
         if rec.submitted_at >= breach and (CardKind.RED, deadline) not in facts.revoked:
             return deadline, breach
-        if rec.status == "rejected" and rec.decided_at is not None:
+        if rec.status == RecommitmentStatus.REJECTED and rec.decided_at is not None:
             anchor = local_date(rec.decided_at)
             continue
         return None  # pending, approved (the committed date now rules) or lapsed
@@ -160,8 +194,7 @@ def evaluate(
         return Evaluation(None, None)
 
     candidates: list[CardDue] = []
-    committed = _committed_due_date(facts)
-    if committed is not None:
+    for committed in _committed_deadlines(facts):
         candidates.append(CardDue(CardKind.RED, committed, end_of_day_instant(committed)))
     grace = _grace_breach(facts, grace_workdays, is_workday)
     if grace is not None:

@@ -6,9 +6,11 @@ from django.utils.translation import gettext as _
 
 from organization.selectors import user_scope
 from projects.models import Node, Project
+from scoring.models import RuleVersion
 
 from .choices import CardKind
 from .models import Card, Notification, Recommitment, SupervisionItem
+from .rules import EscalationPolicy
 
 
 def notification_unread_count(*, user) -> int:
@@ -91,3 +93,28 @@ def supervision_item_list(*, user, status: str | None = None) -> QuerySet[Superv
     if status:
         items = items.filter(status=status)
     return items.order_by("-opened_at", "-pk")
+
+
+def escalation_policies_load() -> list[EscalationPolicy]:
+    """Every escalation rule version, oldest first (a small table), read from the county's rules."""
+    return [
+        EscalationPolicy(
+            version_id=v.pk,
+            effective_from=v.effective_from,
+            yellow_points=v.yellow_points,
+            red_points=v.red_points,
+            grace_workdays=v.grace_workdays,
+            # The admin validates the list; a hand-edited row must still not stop the sweep.
+            reminder_days=tuple(
+                sorted(
+                    {
+                        d
+                        for d in (v.reminder_days if isinstance(v.reminder_days, list) else [])
+                        if isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= 60
+                    },
+                    reverse=True,
+                )
+            ),
+        )
+        for v in RuleVersion.objects.order_by("effective_from")
+    ]

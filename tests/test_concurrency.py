@@ -248,7 +248,7 @@ def one_outcome_stands(node, rec, leader, decided: str) -> str:
     )
     reds = list(Card.objects.filter(node=node, kind="red").values_list("deadline", "breached_at"))
     rows = (
-        PointsEntry.objects.filter(card__node=node).count(),
+        sum(1 + (card.reversal_id is not None) for card in Card.objects.filter(node=node)),
         SupervisionItem.objects.filter(node=node).count(),
     )
     if rec.status == "approved":
@@ -431,8 +431,7 @@ def test_a_revocation_while_a_decision_is_written_ends_the_cycle_after_it(monkey
 
 
 def test_a_deadline_set_while_a_completion_is_written_is_kept(monkeypatch):
-    from projects.services import node_complete
-    from supervision.services import completion, supervision_item_set_deadline
+    from supervision.services import node_complete, nodes, supervision_item_set_deadline
 
     # given: a red-carded node on the priority list; its staff complete it while the office
     # sets the item's supervised deadline
@@ -444,14 +443,14 @@ def test_a_deadline_set_while_a_completion_is_written_is_kept(monkeypatch):
     sweep_run(as_of=at("2026-12-03 00:00"))
     item = SupervisionItem.objects.get(node=node)
     completing = threading.Event()
-    real = completion.audited_save
+    real = nodes.audited_save
 
     def slow_save(*args, **kwargs):
         completing.set()
         threading.Event().wait(1.5)  # the office sets the deadline meanwhile
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(completion, "audited_save", slow_save)
+    monkeypatch.setattr(nodes, "audited_save", slow_save)
 
     def complete():
         node_complete(node=node, actor=staff, note="已办结")

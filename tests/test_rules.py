@@ -7,9 +7,10 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
-from scoring.rules import Policy, UnitScore, policy_on, rank_scores
+from scoring.rules import UnitScore, rank_scores
 from supervision import rules
-from supervision.rules import CardDue, CardFact, NodeFacts, RecommitmentFact
+from supervision.rules import CardDue, CardFact, NodeFacts, RecommitmentFact, policy_on
+from supervision.rules import EscalationPolicy as Policy
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -494,6 +495,50 @@ CYCLE_CASES = [
         id="red-not-dated-before-its-yellow",
     ),
 ]
+
+
+# An approved date breached before a later approval replaced it still earns the red card,
+# dated at its own breach: cards follow from dates, not from when the sweep looked.
+APPROVED_TWICE = (
+    rec("2026-12-11 09:00", "approved", "2026-12-11 10:00", "2026-12-20"),
+    rec("2026-12-18 09:00", "approved", "2026-12-21 08:00", "2026-12-28"),
+)
+REPLACED_IN_TIME = (
+    rec("2026-12-11 09:00", "approved", "2026-12-11 10:00", "2026-12-20"),
+    rec("2026-12-18 09:00", "approved", "2026-12-20 23:59", "2026-12-28"),
+)
+SUPERSEDED_CASES = [
+    pytest.param(
+        cycle(*APPROVED_TWICE),
+        "2026-12-21 08:05",
+        CardDue("red", d("2026-12-20"), at("2026-12-21 00:00")),
+        None,
+        id="approval-after-the-breach-does-not-cancel-the-red",
+    ),
+    pytest.param(
+        cycle(*REPLACED_IN_TIME),
+        "2026-12-21 08:05",
+        None,
+        at("2026-12-29 00:00"),
+        id="approval-before-the-breach-replaces-the-date",
+    ),
+    pytest.param(
+        cycle(*REPLACED_IN_TIME),
+        "2026-12-29 00:00",
+        CardDue("red", d("2026-12-28"), at("2026-12-29 00:00")),
+        None,
+        id="the-replacing-date-rules-after-it",
+    ),
+]
+
+
+@pytest.mark.parametrize(("facts", "as_of", "due", "next_check"), SUPERSEDED_CASES)
+def test_an_approved_date_breached_before_it_was_replaced_still_earns_the_red(
+    facts, as_of, due, next_check
+):
+    result = evaluate(facts, as_of, is_workday=official)
+    assert result.due == due
+    assert result.next_check_at == next_check
 
 
 @pytest.mark.parametrize(("facts", "as_of", "due", "next_check"), CYCLE_CASES)

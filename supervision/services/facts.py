@@ -8,13 +8,12 @@ from dataclasses import dataclass, field
 from core import clock
 from organization.selectors import supervision_office, unit_leaders, unit_staff
 from projects.models import Node
-from scoring.rules import Policy, policy_on
-from scoring.selectors import policies_load
 
 from .. import rules
 from ..calendar import WorkingCalendar
 from ..choices import CardKind
 from ..models import Card, Recommitment
+from ..selectors import escalation_policies_load
 
 # Stored in Node.next_escalation_at when no card can come any more. NULL means "not yet
 # worked out": the sweep picks such nodes up, so any write that changes a node's facts
@@ -26,7 +25,7 @@ ESCALATION_SETTLED = dt.datetime(9000, 1, 1, tzinfo=dt.UTC)
 class EscalationContext:
     """What every decision of one pass shares: the rules in force and the working calendar."""
 
-    policies: list[Policy]
+    policies: list[rules.EscalationPolicy]
     calendar: WorkingCalendar
     _staff: dict[int, list] = field(default_factory=dict)
     _leaders: dict[int, list] = field(default_factory=dict)
@@ -34,7 +33,7 @@ class EscalationContext:
 
     @classmethod
     def load(cls) -> "EscalationContext":
-        return cls(policies=policies_load(), calendar=WorkingCalendar.load())
+        return cls(policies=escalation_policies_load(), calendar=WorkingCalendar.load())
 
     def unit_staff(self, unit_id: int) -> list:
         """The unit's staff, read once per pass."""
@@ -50,8 +49,8 @@ class EscalationContext:
             self._office = list(supervision_office())
         return set(self.unit_staff(unit_id)) | set(self._leaders[unit_id]) | set(self._office)
 
-    def policy_on(self, day: dt.date) -> Policy:
-        return policy_on(self.policies, day)
+    def policy_on(self, day: dt.date) -> rules.EscalationPolicy:
+        return rules.policy_on(self.policies, day)
 
     def evaluate(self, facts: rules.NodeFacts, as_of: dt.datetime) -> rules.Evaluation:
         # The grace window is the one in force when the yellow card was issued.
