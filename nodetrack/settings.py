@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "simple_history",
     "django_q",
     "ninja",
+    "django_filters",
+    "django_htmx",
+    "template_partials",
     "core",
     "organization",
     "projects",
@@ -57,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -123,6 +127,8 @@ STATICFILES_DIRS = [BASE_DIR / "nodetrack" / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("NODETRACK_MEDIA_ROOT", VAR_DIR / "media"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# One evidence file at most (photos, PDF, Office documents), checked by core.files.
+NODETRACK_UPLOAD_MAX_MB = int(os.environ.get("NODETRACK_UPLOAD_MAX_MB", "20"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 STORAGES = {

@@ -7,21 +7,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 from django.views.static import serve
 
-from projects import views as project_views
-from supervision import views as supervision_views
 
 admin.site.site_header = _("节点督办 管理后台")
 admin.site.site_title = _("节点督办")
 admin.site.index_title = _("管理")
 
 urlpatterns = [
-    path("", project_views.home, name="home"),
-    path("notifications/", supervision_views.notification_list, name="notifications"),
-    path(
-        "notifications/read-all/",
-        supervision_views.notification_read_all,
-        name="notifications-read-all",
-    ),
+    path("", include("supervision.urls")),
+    path("", include("ledger.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

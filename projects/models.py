@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.files import GeneratedName
 from core.models import Attachment
 from organization.choices import UnitKind
 from organization.models import Unit, choices_check
@@ -356,7 +357,7 @@ class ProgressAttachment(Attachment):
         related_name="attachments",
         verbose_name=_("进度报告"),
     )
-    file = models.FileField(_("文件"), upload_to="progress/%Y/%m/")
+    file = models.FileField(_("文件"), upload_to=GeneratedName("progress"))
 
     class Meta:
         verbose_name = _("附件")

@@ -31,3 +31,28 @@ class NotificationKind(models.TextChoices):
     CARD_ISSUED = "card_issued", _("亮牌通知")
     RECOMMITMENT_WAITING = "recommitment_waiting", _("待审批")
     RECOMMITMENT_DECIDED = "recommitment_decided", _("审批结果")
+
+
+class Light(models.TextChoices):
+    """A node's status light: always a colour and a word (ui.md), the same on every page."""
+
+    DONE = "done", _("已完成")
+    RED = "red", _("红牌")
+    AWAITING_APPROVAL = "awaiting_approval", _("待审批")
+    YELLOW = "yellow", _("黄牌")
+    DUE_SOON = "due_soon", _("即将到期")
+    ON_TRACK = "on_track", _("正常推进")
+
+    @property
+    def colour(self) -> str:
+        return LIGHT_COLOURS[self]
+
+
+LIGHT_COLOURS = {
+    Light.DONE: "#8C8C8C",
+    Light.RED: "#F5222D",
+    Light.AWAITING_APPROVAL: "#722ED1",
+    Light.YELLOW: "#FAAD14",
+    Light.DUE_SOON: "#1677FF",
+    Light.ON_TRACK: "#52C41A",
+}

@@ -7,6 +7,7 @@ from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.files import GeneratedName
 from core.models import Attachment
 from organization.models import Unit, choices_check
 from organization.selectors import user_scope
@@ -302,7 +303,7 @@ class InspectionAttachment(Attachment):
         related_name="attachments",
         verbose_name=_("督查记录"),
     )
-    file = models.FileField(_("文件"), upload_to="inspections/%Y/%m/")
+    file = models.FileField(_("文件"), upload_to=GeneratedName("inspections"))
 
     class Meta:
         verbose_name = _("督查附件")

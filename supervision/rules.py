@@ -12,7 +12,7 @@ from decimal import Decimal
 from core.clock import end_of_day_instant, local_date
 from core.versioning import in_force
 
-from .choices import CardKind, RecommitmentStatus
+from .choices import CardKind, Light, RecommitmentStatus
 
 IsWorkday = Callable[[dt.date], bool]
 
@@ -230,3 +230,29 @@ def reminder_due(
     left = (due_date - today).days
     applicable = [d for d in reminder_days if d >= left]
     return min(applicable) if applicable else None
+
+
+DUE_SOON_DAYS = 3
+
+
+def node_light(
+    *,
+    completed: bool,
+    card_kind: str | None,
+    pending_recommitment: bool,
+    effective_due_date: dt.date,
+    today: dt.date,
+) -> Light:
+    """A node's status light, most telling first: done, red, awaiting approval, yellow, due
+    within 3 days (or past due and not yet carded by the sweep), else on track."""
+    if completed:
+        return Light.DONE
+    if card_kind == CardKind.RED:
+        return Light.RED
+    if pending_recommitment:
+        return Light.AWAITING_APPROVAL
+    if card_kind == CardKind.YELLOW:
+        return Light.YELLOW
+    if (effective_due_date - today).days <= DUE_SOON_DAYS:
+        return Light.DUE_SOON
+    return Light.ON_TRACK

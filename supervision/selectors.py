@@ -4,11 +4,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Case, CharField, Exists, OuterRef, Prefetch, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
+from core import clock
 from organization.selectors import user_scope
 from projects.models import Node, Project
 from scoring.models import RuleVersion
 
-from .choices import CardKind
+from . import rules
+from .choices import CardKind, Light, RecommitmentStatus
 from .models import Card, Notification, Recommitment, SupervisionItem
 from .rules import EscalationPolicy
 
@@ -19,7 +21,8 @@ def notification_unread_count(*, user) -> int:
 
 
 def nodes_with_card(queryset: QuerySet[Node]) -> QuerySet[Node]:
-    """Annotate each node with `card_kind`: its highest unrevoked card ("red", "yellow") or None."""
+    """Annotate each node with `card_kind` (its highest unrevoked card, "red", "yellow" or None)
+    and `has_pending` (a recommitment waits for a decision): what its light is made of."""
     active = Card.objects.filter(node=OuterRef("pk"), revoked_at__isnull=True)
     return queryset.annotate(
         card_kind=Case(
@@ -27,7 +30,21 @@ def nodes_with_card(queryset: QuerySet[Node]) -> QuerySet[Node]:
             When(Exists(active.filter(kind=CardKind.YELLOW)), then=Value(CardKind.YELLOW.value)),
             default=Value(None),
             output_field=CharField(),
-        )
+        ),
+        has_pending=Exists(
+            Recommitment.objects.filter(node=OuterRef("pk"), status=RecommitmentStatus.PENDING)
+        ),
+    )
+
+
+def light_of(node: Node, *, today=None) -> Light:
+    """The light of a node annotated by nodes_with_card."""
+    return rules.node_light(
+        completed=node.completed_at is not None,
+        card_kind=node.card_kind,
+        pending_recommitment=node.has_pending,
+        effective_due_date=node.effective_due_date,
+        today=today or clock.today(),
     )
 
 

@@ -64,11 +64,21 @@ def test_mark_all_read_touches_only_ones_own(client):
 
 
 @time_machine.travel(NOW, tick=False)
-def test_home_warns_about_a_year_without_holidays_until_the_office_enters_it(client):
-    client.force_login(make_user("principal"))
-    assert "2027年的法定节假日安排尚未录入" in client.get(reverse("home")).content.decode()
+def test_the_office_is_warned_about_a_year_without_holidays_until_it_enters_it(client):
+    client.force_login(make_user("supervisor"))
+    home = client.get(reverse("home"), follow=True).content.decode()
+    assert "2027年的法定节假日安排尚未录入" in home
     CalendarDay.objects.create(date=dt.date(2027, 1, 1), is_workday=False, name="元旦")
-    assert "尚未录入" not in client.get(reverse("home")).content.decode()
+    assert "尚未录入" not in client.get(reverse("home"), follow=True).content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_calendar_warning_is_shown_only_to_those_who_can_act_on_it(client):
+    """The office and administrators keep the calendar; a leader cannot act on the warning."""
+    client.force_login(make_user("principal"))
+    assert "尚未录入" not in client.get(reverse("home"), follow=True).content.decode()
+    client.force_login(make_user("staff", UnitFactory(name="县财政局")))
+    assert "尚未录入" not in client.get(reverse("home"), follow=True).content.decode()
 
 
 def test_pages_stay_chinese_whatever_the_browser_asks(client):

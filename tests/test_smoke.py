@@ -14,7 +14,7 @@ def test_every_page_requires_login(client):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_home_lists_only_projects_in_scope(client):
+def test_the_project_list_shows_only_projects_in_scope(client):
     # given
     mine, other = UnitFactory(name="县自然资源局"), UnitFactory(name="县住建局")
     visible = NodeFactory(unit=mine).project
@@ -22,7 +22,7 @@ def test_home_lists_only_projects_in_scope(client):
     user = make_user("staff", mine)
     client.force_login(user)
     # when
-    response = client.get(reverse("home"))
+    response = client.get(reverse("projects"))
     # then
     assert response.status_code == 200
     assert [p.code for p in response.context["projects"]] == [visible.code]

@@ -1,11 +1,28 @@
+"""Pages everyone has: the landing redirect and the notifications."""
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .models import Notification
-from .services import notifications_mark_all_read
+from organization.selectors import user_scope
+
+from ..models import Notification
+from ..services import notifications_mark_all_read
+
+
+def home(request):
+    """Each person lands where their daily work is: staff on their to-do list, leaders on
+    their approvals, the supervision office on the priority list; anyone else on projects."""
+    scope = user_scope(user=request.user)
+    if scope.staff_unit_ids:
+        return redirect("todo")
+    if scope.is_leader:
+        return redirect("approvals")
+    if scope.is_supervisor:
+        return redirect("items")
+    return redirect("projects")
 
 
 def notification_list(request):
