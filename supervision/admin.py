@@ -194,7 +194,7 @@ class NodeAdmin(ProjectsNodeAdmin):
         """Move the planned date of the selected nodes, with a reason (all or none)."""
 
         def apply(data) -> str:
-            for node in queryset:
+            for node in queryset.order_by("pk"):  # the sweep's lock order
                 node_change_due_date(
                     node=node, actor=request.user, reason=data["reason"], due_date=data["due_date"]
                 )
