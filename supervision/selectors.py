@@ -55,6 +55,27 @@ def nodes_with_card(queryset: QuerySet[Node]) -> QuerySet[Node]:
     )
 
 
+def nodes_with_light(queryset: QuerySet[Node], *, today) -> QuerySet[Node]:
+    """nodes_with_card plus `light`, the node's light worked out by the database, so a list can
+    be filtered by light: the same decision as rules.node_light (a test holds them equal)."""
+    soon = today + dt.timedelta(days=rules.DUE_SOON_DAYS)
+    return nodes_with_card(queryset).annotate(
+        light=Case(
+            When(completed_at__isnull=False, then=Value(Light.DONE.value)),
+            When(card_kind=CardKind.RED.value, then=Value(Light.RED.value)),
+            When(has_pending=True, then=Value(Light.AWAITING_APPROVAL.value)),
+            When(card_kind=CardKind.YELLOW.value, then=Value(Light.YELLOW.value)),
+            When(
+                Q(committed_due_date__isnull=False, committed_due_date__lte=soon)
+                | Q(committed_due_date__isnull=True, due_date__lte=soon),
+                then=Value(Light.DUE_SOON.value),
+            ),
+            default=Value(Light.ON_TRACK.value),
+            output_field=CharField(),
+        )
+    )
+
+
 def light_of(node: Node, *, today=None) -> Light:
     """The light of a node annotated by nodes_with_card."""
     return rules.node_light(
@@ -91,6 +112,38 @@ def project_list_with_nodes(*, user) -> QuerySet[Project]:
         .prefetch_related(
             "disposal_lines",
             Prefetch("nodes", queryset=node_list_with_card(user=user), to_attr="visible_nodes"),
+        )
+        .order_by("code")
+    )
+
+
+def _count(queryset: QuerySet, group: str):
+    """A correlated COUNT of `queryset`'s rows, grouped by `group` (0 when there are none)."""
+    return Coalesce(
+        Subquery(queryset.order_by().values(group).annotate(n=Count("pk")).values("n")[:1]),
+        0,
+    )
+
+
+def project_list_with_counts(*, user) -> QuerySet[Project]:
+    """Projects the user may see, in code order, with their locality, enterprise and disposal
+    lines, and counts over the nodes the user may see: `node_count`, `done_count`, and the
+    cards in force `red_count` and `yellow_count`."""
+    nodes = Node.objects.filter(project=OuterRef("pk"))
+    cards = Card.objects.filter(node__project=OuterRef("pk"), revoked_at__isnull=True)
+    if not user_scope(user=user).sees_all:
+        visible = Node.objects.visible_to(user).values("pk")
+        nodes = nodes.filter(pk__in=visible)
+        cards = cards.filter(node__in=visible)
+    return (
+        Project.objects.visible_to(user)
+        .select_related("locality", "enterprise")
+        .prefetch_related("disposal_lines")
+        .annotate(
+            node_count=_count(nodes, "project"),
+            done_count=_count(nodes.filter(completed_at__isnull=False), "project"),
+            red_count=_count(cards.filter(kind=CardKind.RED), "node__project"),
+            yellow_count=_count(cards.filter(kind=CardKind.YELLOW), "node__project"),
         )
         .order_by("code")
     )
