@@ -263,7 +263,7 @@ def test_approve_in_one_tap_sets_the_committed_date(client, people, pending):
     )
     assert Node.objects.get(pk=pending.node_id).committed_due_date == dt.date(2026, 12, 20)
     page = client.get(reverse("approvals")).content.decode()
-    assert "已同意" in page
+    assert "已同意：“签订土地收回协议”承诺于12月20日（周日）前完成。" in page
     assert "王立新 于 11月30日（周一）10:00 同意" in page
 
 
@@ -285,7 +285,7 @@ def test_reject_with_a_comment(client, people, pending):
     )
     assert Node.objects.get(pk=pending.node_id).committed_due_date is None
     page = client.get(reverse("approvals")).content.decode()
-    assert "已驳回" in page
+    assert "已驳回：“签订土地收回协议”，已通知陈涛。" in page
     assert "周振华 于 11月30日（周一）10:00 驳回：新日期过晚，请12月10日前完成。" in page
 
 
@@ -339,6 +339,21 @@ def test_a_decision_after_another_leader_decided_says_who_and_changes_nothing(
     assert [r.pk for r in response.context["decided"]] == [pending.pk]
     assert f'action="{decide_url(pending)}"' not in body  # never a live button
     assert "周振华 于 11月30日（周一）10:00 同意" in body
+
+
+def test_a_second_tap_by_the_same_leader_changes_nothing(client, frozen, people, pending):
+    # given
+    client.force_login(people["leader"])
+    client.post(decide_url(pending), {"decision": "approve"})
+    frozen.move_to(NOW + dt.timedelta(seconds=5))
+    before = snapshot()
+    # when
+    response = client.post(decide_url(pending), {"decision": "approve"}, follow=True)
+    # then
+    assert "您已于11月30日（周一）10:00审批该申请（已批准），无需再次提交。" in (
+        response.content.decode()
+    )
+    assert snapshot() == before
 
 
 def test_an_item_decided_meanwhile_shows_who_decided_it_and_no_button(client, people, pending):

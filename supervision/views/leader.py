@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from core import clock
 from core.errors import Conflict
-from core.templatetags.core_tags import cn_datetime
+from core.templatetags.core_tags import cn_date, cn_datetime
 from organization.selectors import user_scope
 
 from ..choices import RecommitmentStatus
@@ -76,11 +76,10 @@ def _already_decided(rec, user) -> str:
     """What happened meanwhile, said plainly: who decided, when and how; or that it lapsed."""
     if rec.status == RecommitmentStatus.LAPSED or rec.decided_by_id is None:
         return _("该申请已失效，您的审批未提交，未作任何更改。")
-    values = {
-        "who": _("您") if rec.decided_by_id == user.pk else rec.decided_by.display_name,
-        "when": cn_datetime(rec.decided_at),
-        "status": rec.get_status_display(),
-    }
+    values = {"when": cn_datetime(rec.decided_at), "status": rec.get_status_display()}
+    if rec.decided_by_id == user.pk:
+        return _("您已于%(when)s审批该申请（%(status)s），无需再次提交。") % values
+    values["who"] = rec.decided_by.display_name
     return _("%(who)s已于%(when)s审批该申请（%(status)s），您的审批未提交，未作任何更改。") % values
 
 
@@ -89,7 +88,10 @@ def approval_decide(request, pk: int):
     """同意 or 驳回 one recommitment, through recommitment_decide."""
     _leaders_only(request.user)
     rec = get_object_or_404(
-        recommitments_decidable(user=request.user).select_related("decided_by"), pk=pk
+        recommitments_decidable(user=request.user).select_related(
+            "node", "submitted_by", "decided_by"
+        ),
+        pk=pk,
     )
     # Nobody decides a recommitment they submitted (domain rule 2): the inbox offers no
     # buttons on one's own request, and a hand-made post is refused here as well.
@@ -118,7 +120,17 @@ def approval_decide(request, pk: int):
         else:
             messages.error(request, exc.message)
         return redirect(_inbox_url(rec.pk))
-    messages.success(request, _("已同意") if form.approve else _("已驳回"))
+    if form.approve:
+        done = _("已同意：“%(node)s”承诺于%(date)s前完成。") % {
+            "node": rec.node.name,
+            "date": cn_date(rec.new_due_date),
+        }
+    else:
+        done = _("已驳回：“%(node)s”，已通知%(who)s。") % {
+            "node": rec.node.name,
+            "who": rec.submitted_by.display_name,
+        }
+    messages.success(request, done)
     return redirect(_inbox_url())
 
 
