@@ -15,7 +15,7 @@ from organization.models import User
 from organization.permissions import Action, require
 from projects.choices import NodeEventKind
 from projects.models import Node
-from projects.services import node_event_record
+from projects.services import evidence_clean, node_event_record
 
 from ..choices import InspectionMode, ItemStatus
 from ..models import InspectionAttachment, InspectionRecord, SupervisionItem
@@ -54,7 +54,10 @@ def supervision_item_add_inspection(
     text: str,
     files=(),
 ) -> InspectionRecord:
-    """Record what the supervision office did about an item, online or on site, with files."""
+    """Record what the supervision office did about an item, online or on site, with files.
+
+    Files are checked by size and content (core.files); when one is refused nothing is saved.
+    """
     _require_supervisor(actor)
     item = _open_item(item)
     errors = {}
@@ -66,6 +69,7 @@ def supervision_item_add_inspection(
         errors.update(exc.message_dict)
     if inspected_on is None or inspected_on > clock.today():
         errors["inspected_on"] = [_("督查日期不能晚于今天。")]
+    files = evidence_clean(errors=errors, files=files)
     if errors:
         raise ValidationError(errors)
     record = InspectionRecord(
@@ -74,7 +78,8 @@ def supervision_item_add_inspection(
     record.full_clean()
     record.save()
     for f in files:
-        InspectionAttachment.objects.create(record=record, file=f, name=f.name[:200])
+        name = (f.name or "").replace("\x00", "")[:200]
+        InspectionAttachment.objects.create(record=record, file=f, name=name)
     node_event_record(
         node=item.node,
         kind=NodeEventKind.INSPECTION,
