@@ -367,6 +367,15 @@ class AttachmentLink:
         return self.extension in IMAGE_EXTENSIONS
 
 
+def node_pending_recommitment(*, node: Node) -> Recommitment | None:
+    """The recommitment of the node that waits for a decision, with who submitted it."""
+    return (
+        Recommitment.objects.filter(node=node, status=RecommitmentStatus.PENDING)
+        .select_related("submitted_by")
+        .first()
+    )
+
+
 @dataclass
 class TimelineEntry:
     """One fact of a node's timeline (a NodeEvent) with what it brought: a report's note and

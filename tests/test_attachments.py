@@ -339,8 +339,61 @@ def test_api_complete_multipart_with_a_bad_file_is_400_and_completes_nothing(cli
 
 def test_the_api_documents_both_bodies(client):
     schema = client.get("/api/v1/openapi.json").json()
-    for path in ("/api/v1/nodes/{node_id}/progress/", "/api/v1/nodes/{node_id}/complete/"):
+    for path in (
+        "/api/v1/nodes/{node_id}/progress/",
+        "/api/v1/nodes/{node_id}/complete/",
+        "/api/v1/supervision-items/{item_id}/inspections/",
+    ):
         content = schema["paths"][path]["post"]["requestBody"]["content"]
         assert set(content) == {"application/json", "multipart/form-data"}
         files = content["multipart/form-data"]["schema"]["allOf"][1]["properties"]["files"]
         assert files["items"] == {"type": "string", "format": "binary"}
+
+
+def test_api_inspection_takes_multipart_with_photos(client, world):
+    # given
+    item = item_make(card_make(world.node, "red"))
+    # when
+    response = api_multipart(
+        client,
+        f"supervision-items/{item.pk}/inspections/",
+        world.token("supervisor"),
+        {
+            "mode": "offline",
+            "inspected_on": "2026-11-23",
+            "text": "现场查看，拆除已过半",
+            "files": [upload("现场.png", PNG)],
+        },
+    )
+    # then
+    assert response.status_code == 201
+    record = InspectionRecord.objects.get()
+    assert (record.mode, record.inspected_on, record.text) == (
+        "offline",
+        dt.date(2026, 11, 23),
+        "现场查看，拆除已过半",
+    )
+    assert list(record.attachments.values_list("name", flat=True)) == ["现场.png"]
+
+
+def test_api_inspection_with_a_bad_file_is_400_and_records_nothing(client, world, settings):
+    item = item_make(card_make(world.node, "red"))
+    before = snapshot()
+    response = api_multipart(
+        client,
+        f"supervision-items/{item.pk}/inspections/",
+        world.token("supervisor"),
+        {
+            "mode": "online",
+            "inspected_on": "2026-11-23",
+            "text": "电话督促",
+            "files": [upload("照片.jpg", EXE)],
+        },
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "files": ["“照片.jpg”不是可接受的文件类型（照片、PDF、Word、Excel、PowerPoint）。"]
+    }
+    assert snapshot() == before
+    assert InspectionRecord.objects.count() == 0
+    assert media_files(settings) == []

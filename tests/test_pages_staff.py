@@ -291,6 +291,29 @@ def test_node_page_shows_dates_actions_timeline_and_history_to_the_units_staff(
     assert "进度(%)： 0 → 40" in page
 
 
+def test_node_page_reads_with_a_fixed_number_of_queries(
+    client, town, frozen, django_assert_max_num_queries
+):
+    # given
+    _report_with_photo(town, frozen)
+    client.force_login(town.staff)
+    few = _queries(client, reverse("node", args=[town.node.pk]))
+    for i in range(8):
+        frozen.shift(dt.timedelta(minutes=1))
+        node_progress_report(
+            node=town.node,
+            actor=town.staff,
+            percent=41 + i,
+            note=f"第{i}次",
+            files=[upload(f"{i}.png", PNG, "image/png"), upload(f"{i}.pdf", PDF)],
+        )
+    # when / then
+    with django_assert_max_num_queries(few):
+        response = client.get(reverse("node", args=[town.node.pk]))
+    assert len(response.context["timeline"]) == 10
+    assert len(response.context["history"]) == 10
+
+
 def test_node_page_is_read_only_for_the_leader_in_charge(client, town):
     # given
     client.force_login(town.leader)

@@ -15,14 +15,14 @@ from organization.selectors import recommitment_approvers, unit_leaders, user_sc
 from projects.selectors import node_change_history
 from projects.services import WeeklyRow, node_progress_report, nodes_progress_report_weekly
 
-from ..choices import CardKind, RecommitmentStatus
+from ..choices import CardKind
 from ..forms.staff import CompleteForm, ProgressForm, RecommitForm, WeeklyForm, seen_value
-from ..models import Recommitment
 from ..selectors import (
     IMAGE_EXTENSIONS,
     attachment_for_download,
     node_for_page,
     node_grace_window,
+    node_pending_recommitment,
     node_timeline,
     todo_list,
     weekly_node_list,
@@ -46,16 +46,6 @@ def todo(request):
     )
 
 
-def _pending_of(node):
-    if not node.has_pending:
-        return None
-    return (
-        Recommitment.objects.filter(node=node, status=RecommitmentStatus.PENDING)
-        .select_related("submitted_by")
-        .first()
-    )
-
-
 def node_detail(request, node_id: int):
     """The node page: its light and dates, what the user may do, its timeline and its history."""
     node = node_for_page(user=request.user, node_id=node_id)
@@ -67,7 +57,7 @@ def node_detail(request, node_id: int):
         "staff/node.html",
         {
             "node": node,
-            "pending": _pending_of(node),
+            "pending": node_pending_recommitment(node=node) if node.has_pending else None,
             "grace": grace,
             "cards": list(node.cards.order_by("breached_at", "pk")),
             "can_report": reporter and open_node,
@@ -92,7 +82,7 @@ def _may_recommit(node, grace) -> bool:
 
 
 def _reporter_node(request, node_id: int):
-    """A node the user may see (else 404) and report on (else 403), still open (else its page)."""
+    """A node the user may see (else 404) and report on (else 403)."""
     node = node_for_page(user=request.user, node_id=node_id)
     if not may(request.user, Action.REPORT, unit_id=node.unit_id):
         raise PermissionDenied(_("只有责任单位的经办人可以填报该节点。"))
