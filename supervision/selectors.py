@@ -262,7 +262,7 @@ def todo_list(*, user, today: dt.date | None = None) -> list[TodoEntry]:
     """The open nodes of the user's own units (as staff) that need something, most urgent first.
 
     A yellow card with no recommitment yet needs the overdue reason and a new date within
-    the grace window; a pending recommitment waits for its approval (listed last, nothing
+    the grace window (once it has closed, only the work itself remains); a pending recommitment waits for its approval (listed last, nothing
     to do but wait); a red card, or an effective due date within the reminder horizon (the
     longest reminder of the rule in force, else 3 days) or past, needs progress or
     completion (办结 once the reported progress is 100%). Fixed number of queries.
@@ -295,8 +295,10 @@ def todo_list(*, user, today: dt.date | None = None) -> list[TodoEntry]:
             entries.append(TodoEntry(node, finish, node.effective_due_date))
         elif node.has_pending:
             entries.append(TodoEntry(node, TodoAction.AWAITING, node.pending_due_date))
-        elif grace := _grace_window_of(node, policies, calendar):
+        elif (grace := _grace_window_of(node, policies, calendar)) and grace.deadline >= today:
             entries.append(TodoEntry(node, TodoAction.RECOMMIT, grace.deadline, grace))
+        elif grace:  # the window has closed: the red card is due, the work remains
+            entries.append(TodoEntry(node, finish, node.effective_due_date))
         elif (node.effective_due_date - today).days <= horizon:
             entries.append(TodoEntry(node, finish, node.effective_due_date))
     entries.sort(

@@ -221,6 +221,20 @@ def test_todo_reads_with_a_fixed_number_of_queries(client, town, django_assert_m
         client.get(reverse("todo"))
 
 
+def test_todo_after_the_window_closed_asks_for_the_work_not_the_reason(client, town, frozen):
+    """Past the grace window no recommitment is taken (the red card is due): 填报进度 remains."""
+    frozen.move_to(dt.datetime(2026, 12, 3, 9, 0, tzinfo=SH))
+    client.force_login(town.staff)
+    entries = client.get(reverse("todo")).context["entries"]
+    assert [(e.node.pk, e.action, e.deadline) for e in entries] == [
+        (town.node.pk, TodoAction.REPORT, dt.date(2026, 11, 26))
+    ]
+    response = client.get(reverse("node-recommit", args=[town.node.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("node", args=[town.node.pk])
+    assert "该节点当前无需说明原因并重新承诺。" in text(client.get(response["Location"]))
+
+
 # ---------------------------------------------------------------- the grace window selector
 
 

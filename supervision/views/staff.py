@@ -210,6 +210,9 @@ def node_recommit(request, node_id: int):
                 messages.success(request, _("已提交，等待领导审批。"))
                 return redirect("node", node_id=node.pk)
     else:
+        if not _may_recommit(node, node_grace_window(node)):
+            messages.info(request, _("该节点当前无需说明原因并重新承诺。"))
+            return redirect("node", node_id=node.pk)
         form = RecommitForm(initial={"seen": seen_value(node)})
     leaders = list(unit_leaders(unit_id=node.unit_id).order_by("full_name", "pk"))
     principals = (
