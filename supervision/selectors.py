@@ -2,12 +2,16 @@
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Case,
     CharField,
+    DateField,
+    DurationField,
     Exists,
+    ExpressionWrapper,
     OuterRef,
     Prefetch,
     Q,
@@ -16,7 +20,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -28,7 +32,7 @@ from scoring.models import RuleVersion
 
 from . import rules
 from .calendar import WorkingCalendar
-from .choices import CardKind, Light, RecommitmentStatus, TodoAction
+from .choices import CardKind, ItemStatus, Light, RecommitmentStatus, TodoAction
 from .models import (
     Card,
     InspectionAttachment,
@@ -103,18 +107,38 @@ def project_list_with_nodes(*, user) -> QuerySet[Project]:
     )
 
 
+def overdue_annotate(queryset: QuerySet, *, today: dt.date | None = None) -> QuerySet:
+    """Annotate rows about a node (cards, items) with `overdue`, a timedelta: how long the node
+    has been past the date it is held to (its approved committed date, else its planned date),
+    counted to today, or to the day it was done. Negative while that date is still ahead.
+
+    The one definition of 超期天数 that the lists show and filter on."""
+    held_to = Coalesce("node__committed_due_date", "node__due_date")
+    until = Coalesce(
+        TruncDate("node__completed_at", tzinfo=clock.local_tz()),
+        Value(today or clock.today(), output_field=DateField()),
+        output_field=DateField(),
+    )
+    return queryset.annotate(
+        overdue=ExpressionWrapper(until - held_to, output_field=DurationField())
+    )
+
+
 def card_list(
     *, user, project: str | None = None, unit: str | None = None, kind: str | None = None
 ) -> QuerySet[Card]:
-    """Cards on the nodes the user may see (revoked ones too), newest breach first."""
-    cards = Card.objects.visible_to(user).select_related("node__project", "unit")
+    """Cards on the nodes the user may see (revoked ones too), newest breach first, each with
+    its node's `overdue` (overdue_annotate)."""
+    cards = Card.objects.visible_to(user).select_related(
+        "node__project__locality", "unit", "revoked_by"
+    )
     if project:
         cards = cards.filter(node__project__code=project)
     if unit:
         cards = cards.filter(unit__name=unit)
     if kind:
         cards = cards.filter(kind=kind)
-    return cards.order_by("-breached_at", "-pk")
+    return overdue_annotate(cards).order_by("-breached_at", "-pk")
 
 
 def recommitment_list(*, user, status: str | None = None) -> QuerySet[Recommitment]:
@@ -127,14 +151,67 @@ def recommitment_list(*, user, status: str | None = None) -> QuerySet[Recommitme
 
 def supervision_item_list(*, user, status: str | None = None) -> QuerySet[SupervisionItem]:
     """The priority supervision list, on the nodes the user may see: for leaders and the
-    supervision office; anyone else is refused."""
+    supervision office; anyone else is refused. Each item comes with its node's `overdue`
+    (overdue_annotate) and its last inspection (`last_mode`, `last_on`, `last_text`)."""
     scope = user_scope(user=user)
     if not (scope.is_leader or scope.is_supervisor or scope.sees_all):
         raise PermissionDenied(_("只有领导和督查办可以查看重点督办事项。"))
-    items = SupervisionItem.objects.visible_to(user).select_related("node__project", "unit")
+    items = SupervisionItem.objects.visible_to(user).select_related(
+        "node__project__locality", "unit", "card", "closed_by"
+    )
     if status:
         items = items.filter(status=status)
-    return items.order_by("-opened_at", "-pk")
+    last = InspectionRecord.objects.filter(item=OuterRef("pk")).order_by("-inspected_on", "-pk")
+    items = items.annotate(
+        last_mode=Subquery(last.values("mode")[:1]),
+        last_on=Subquery(last.values("inspected_on")[:1]),
+        last_text=Subquery(last.values("text")[:1]),
+    )
+    return overdue_annotate(items).order_by("-opened_at", "-pk")
+
+
+@dataclass(frozen=True)
+class RevocationEffects:
+    """What revoking a card would restore, for the confirmation a person reads before it."""
+
+    card: Card
+    year: int  # the assessment year the points come back to: that of the breach
+    points: Decimal
+    open_item: SupervisionItem | None  # the red card's open item, closed by the revocation
+    pending: Recommitment | None  # a yellow card's pending recommitment, which lapses
+    committed_due_date: dt.date | None  # a yellow card's approved date, which stops ruling
+    blocking_red: Card | None  # a yellow card cannot go while this red card stands
+
+
+def card_revocation_effects(card: Card) -> RevocationEffects:
+    """What card_revoke would do to this card's unit, item, recommitment and node, read now."""
+    open_item = pending = blocking_red = None
+    committed = None
+    if card.kind == CardKind.RED:
+        open_item = (
+            SupervisionItem.objects.filter(card=card, status=ItemStatus.OPEN)
+            .select_related("node__project")
+            .first()
+        )
+    else:
+        pending = Recommitment.objects.filter(
+            node_id=card.node_id, status=RecommitmentStatus.PENDING
+        ).first()
+        committed = card.node.committed_due_date
+        blocking_red = (
+            Card.objects.filter(node_id=card.node_id, kind=CardKind.RED, revoked_at__isnull=True)
+            .select_related("node__project")
+            .first()
+        )
+    return RevocationEffects(
+        card=card,
+        year=clock.local_date(card.breached_at).year,
+        points=card.points,
+        open_item=open_item,
+        pending=pending,
+        committed_due_date=committed,
+        blocking_red=blocking_red,
+    )
 
 
 def escalation_policies_load() -> list[EscalationPolicy]:
@@ -174,6 +251,14 @@ class GraceWindow:
     deadline: dt.date  # its last day: the red card is due at the end of it
 
 
+def _policy_in_force(policies: list[EscalationPolicy], day: dt.date) -> EscalationPolicy:
+    """The rule in force on `day`; the defaults while no rule has been entered (a fresh
+    database), so that a page shows the usual window instead of failing."""
+    if not policies:
+        return EscalationPolicy(version_id=None, effective_from=day)
+    return rules.policy_on(policies, day)
+
+
 def grace_window_compute(
     *,
     yellow_issued_at: dt.datetime,
@@ -185,7 +270,7 @@ def grace_window_compute(
     the day of issue, or of the last rejection, under the rule in force when the card was issued."""
     issued_on = clock.local_date(yellow_issued_at)
     opened_on = clock.local_date(rejected_at) if rejected_at is not None else issued_on
-    workdays = rules.policy_on(policies, issued_on).grace_workdays
+    workdays = _policy_in_force(policies, issued_on).grace_workdays
     return GraceWindow(
         opened_on=opened_on,
         workdays=workdays,
@@ -273,7 +358,7 @@ def todo_list(*, user, today: dt.date | None = None) -> list[TodoEntry]:
         return []
     policies = escalation_policies_load()
     calendar = WorkingCalendar.load()
-    horizon = max(rules.policy_on(policies, today).reminder_days or (rules.DUE_SOON_DAYS,))
+    horizon = max(_policy_in_force(policies, today).reminder_days or (rules.DUE_SOON_DAYS,))
     nodes = (
         _with_cycle(
             nodes_with_card(

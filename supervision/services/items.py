@@ -9,13 +9,15 @@ from django.utils.translation import gettext as _
 from core import clock
 from core.audit import audited_save
 from core.errors import Conflict
+from core.files import uploads_clean
 from core.i18n import in_record_language
 from core.text import text_clean
 from organization.models import User
 from organization.permissions import Action, require
 from projects.choices import NodeEventKind
 from projects.models import Node
-from projects.services import evidence_clean, node_event_record
+from projects.services import node_event_record
+from projects.validators import PLAN_DATE_MAX
 
 from ..choices import InspectionMode, ItemStatus
 from ..models import InspectionAttachment, InspectionRecord, SupervisionItem
@@ -54,13 +56,15 @@ def supervision_item_add_inspection(
     text: str,
     files=(),
 ) -> InspectionRecord:
-    """Record what the supervision office did about an item, online or on site, with files.
-
-    Files are checked by size and content (core.files); when one is refused nothing is saved.
-    """
+    """Record what the supervision office did about an item, online or on site, with files
+    (photos, PDF, Office documents: each checked by size and content, or nothing is saved)."""
     _require_supervisor(actor)
     item = _open_item(item)
     errors = {}
+    try:
+        files = uploads_clean(files, field="files")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if mode not in InspectionMode.values:
         errors["mode"] = [_("请选择督查方式（线上或线下）。")]
     try:
@@ -69,7 +73,6 @@ def supervision_item_add_inspection(
         errors.update(exc.message_dict)
     if inspected_on is None or inspected_on > clock.today():
         errors["inspected_on"] = [_("督查日期不能晚于今天。")]
-    files = evidence_clean(errors=errors, files=files)
     if errors:
         raise ValidationError(errors)
     record = InspectionRecord(
@@ -78,8 +81,7 @@ def supervision_item_add_inspection(
     record.full_clean()
     record.save()
     for f in files:
-        name = (f.name or "").replace("\x00", "")[:200]
-        InspectionAttachment.objects.create(record=record, file=f, name=name)
+        InspectionAttachment.objects.create(record=record, file=f, name=f.name[:200])
     node_event_record(
         node=item.node,
         kind=NodeEventKind.INSPECTION,
@@ -98,8 +100,14 @@ def supervision_item_add_inspection(
 def supervision_item_set_deadline(
     *, item: SupervisionItem, actor: User, deadline: dt.date | None
 ) -> SupervisionItem:
-    """Set (or clear) the deadline the supervision office holds the unit to."""
+    """Set (or clear) the deadline the supervision office holds the unit to: today or later."""
     _require_supervisor(actor)
+    if deadline is not None and deadline < clock.today():
+        raise ValidationError({"supervised_deadline": [_("督办期限不能早于今天。")]})
+    if deadline is not None and deadline > PLAN_DATE_MAX:
+        raise ValidationError(
+            {"supervised_deadline": [_("督办期限不能晚于 %(max)s。") % {"max": PLAN_DATE_MAX}]}
+        )
     item = _open_item(item)
     if item.supervised_deadline == deadline:
         return item
