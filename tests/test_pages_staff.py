@@ -21,8 +21,9 @@ from projects.services import (
     node_progress_report,
     nodes_progress_report_weekly,
 )
+from scoring.models import PointsEntry, RuleVersion
 from supervision.choices import TodoAction
-from supervision.models import Recommitment
+from supervision.models import Card, Recommitment
 from supervision.selectors import recommitment_grace_window, todo_list
 from supervision.services import recommitment_decide
 from tests.factories import LocalityFactory, NodeFactory, ProjectFactory, UnitFactory, make_user
@@ -171,6 +172,23 @@ def test_todo_lists_what_each_node_needs_most_urgent_first(client, town):
     assert f'href="/nodes/{red.pk}/complete/">办结</a>' in html
     assert f'href="/nodes/{waiting.pk}/">查看节点</a>' in html
     assert 'class="light light-red"' in html and 'class="light light-awaiting_approval"' in html
+
+
+def test_todo_works_before_any_rule_is_entered(client, town):
+    """A fresh database without escalation rules (hence without cards) still shows the
+    to-do list, with the default reminder horizon of 3 days."""
+    # given
+    Card.objects.all().delete()
+    PointsEntry.objects.all().delete()
+    RuleVersion.objects.all().delete()
+    soon = node_make(town, 4, "规划设计方案审批", dt.date(2026, 12, 3))
+    node_make(town, 5, "签订收回协议", dt.date(2026, 12, 4))
+    client.force_login(town.staff)
+    # when
+    response = client.get(reverse("todo"))
+    # then
+    assert response.status_code == 200
+    assert [e.node.pk for e in response.context["entries"]] == [town.node.pk, soon.pk]
 
 
 def test_todo_says_so_when_nothing_is_due(client, town):
