@@ -56,3 +56,12 @@ LIGHT_COLOURS = {
     Light.DUE_SOON: "#1677FF",
     Light.ON_TRACK: "#52C41A",
 }
+
+
+class TodoAction(models.TextChoices):
+    """The one next step a staff member's to-do list offers on a node (我的待办)."""
+
+    RECOMMIT = "recommit", _("说明原因并重新承诺")
+    AWAITING = "awaiting", _("待审批")
+    REPORT = "report", _("填报进度")
+    COMPLETE = "complete", _("办结")

@@ -1,7 +1,7 @@
 """Reads about cards, recommitments, supervision items and notifications, scoped to the user."""
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
@@ -22,18 +22,35 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, TruncDate
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from core import clock
 from organization.choices import CoverageTarget
 from organization.models import Coverage
 from organization.selectors import user_scope
-from projects.models import Node, NodeEvent, Project, covered_projects_q
+from projects.choices import NodeEventKind
+from projects.models import (
+    Node,
+    NodeEvent,
+    ProgressAttachment,
+    ProgressReport,
+    Project,
+    covered_projects_q,
+)
 from scoring.models import RuleVersion
 
 from . import rules
-from .choices import CardKind, ItemStatus, Light, RecommitmentStatus
-from .models import Card, InspectionRecord, Notification, Recommitment, SupervisionItem
+from .calendar import WorkingCalendar
+from .choices import CardKind, ItemStatus, Light, RecommitmentStatus, TodoAction
+from .models import (
+    Card,
+    InspectionAttachment,
+    InspectionRecord,
+    Notification,
+    Recommitment,
+    SupervisionItem,
+)
 from .rules import EscalationPolicy
 
 
@@ -456,3 +473,290 @@ def escalation_policies_load() -> list[EscalationPolicy]:
         )
         for v in RuleVersion.objects.order_by("effective_from")
     ]
+
+
+# ---------------------------------------------------------------- the unit staff's pages
+
+
+@dataclass(frozen=True)
+class GraceWindow:
+    """The window in which a yellow-carded node's unit must explain and re-commit (3个工作日内)."""
+
+    opened_on: dt.date  # the day the yellow card was issued, or of the last rejection
+    workdays: int
+    deadline: dt.date  # its last day: the red card is due at the end of it
+
+
+def _policy_in_force(policies: list[EscalationPolicy], day: dt.date) -> EscalationPolicy:
+    """The rule in force on `day`; the defaults while no rule has been entered (a fresh
+    database), so that a page shows the usual window instead of failing."""
+    if not policies:
+        return EscalationPolicy(version_id=None, effective_from=day)
+    return rules.policy_on(policies, day)
+
+
+def grace_window_compute(
+    *,
+    yellow_issued_at: dt.datetime,
+    rejected_at: dt.datetime | None,
+    policies: list[EscalationPolicy],
+    calendar: WorkingCalendar,
+) -> GraceWindow:
+    """The running grace window of a yellow card's cycle, as supervision.rules reckons it: from
+    the day of issue, or of the last rejection, under the rule in force when the card was issued."""
+    issued_on = clock.local_date(yellow_issued_at)
+    opened_on = clock.local_date(rejected_at) if rejected_at is not None else issued_on
+    workdays = _policy_in_force(policies, issued_on).grace_workdays
+    return GraceWindow(
+        opened_on=opened_on,
+        workdays=workdays,
+        deadline=rules.grace_deadline(opened_on, workdays, calendar.is_workday),
+    )
+
+
+def _with_cycle(queryset: QuerySet[Node]) -> QuerySet[Node]:
+    """Annotate nodes (already annotated by nodes_with_card) with their yellow card's cycle:
+    `yellow_issued_at`, `last_rejected_at` and `approved_in_cycle` (recommitments submitted
+    since the card count), and `pending_due_date`, the date a pending recommitment asks for."""
+    recs = Recommitment.objects.filter(node=OuterRef("pk"))
+    queryset = queryset.annotate(
+        yellow_issued_at=Subquery(
+            Card.objects.filter(
+                node=OuterRef("pk"), kind=CardKind.YELLOW, revoked_at__isnull=True
+            ).values("issued_at")[:1]
+        ),
+        pending_due_date=Subquery(
+            recs.filter(status=RecommitmentStatus.PENDING).values("new_due_date")[:1]
+        ),
+    )
+    in_cycle = recs.filter(submitted_at__gte=OuterRef("yellow_issued_at"))
+    return queryset.annotate(
+        last_rejected_at=Subquery(
+            in_cycle.filter(status=RecommitmentStatus.REJECTED)
+            .order_by("-decided_at")
+            .values("decided_at")[:1]
+        ),
+        approved_in_cycle=Exists(in_cycle.filter(status=RecommitmentStatus.APPROVED)),
+    )
+
+
+def _grace_window_of(node: Node, policies, calendar) -> GraceWindow | None:
+    """The grace window of a node annotated by _with_cycle, when its clock is running."""
+    if (
+        node.completed_at is not None
+        or node.card_kind != CardKind.YELLOW
+        or node.has_pending
+        or node.approved_in_cycle
+        or node.yellow_issued_at is None
+    ):
+        return None
+    return grace_window_compute(
+        yellow_issued_at=node.yellow_issued_at,
+        rejected_at=node.last_rejected_at,
+        policies=policies,
+        calendar=calendar,
+    )
+
+
+def recommitment_grace_window(*, node: Node) -> GraceWindow | None:
+    """The window in which the node's unit must submit its overdue reason and new date, or None
+    when no such clock runs (no yellow card in force, a red card, a recommitment pending or
+    approved, the node done). Its deadline may already be past: the red card is then due."""
+    return node_grace_window(_with_cycle(nodes_with_card(Node.objects.filter(pk=node.pk))).get())
+
+
+@dataclass(frozen=True)
+class TodoEntry:
+    """One line of 我的待办: a node (annotated by nodes_with_card), what it needs next, and by when."""
+
+    node: Node
+    action: TodoAction
+    deadline: dt.date  # the grace window's last day, the requested date, or the due date
+    grace: GraceWindow | None = None
+
+    @property
+    def light(self) -> Light:
+        return light_of(self.node)
+
+
+def todo_list(*, user, today: dt.date | None = None) -> list[TodoEntry]:
+    """The open nodes of the user's own units (as staff) that need something, most urgent first.
+
+    A yellow card with no recommitment yet needs the overdue reason and a new date within
+    the grace window (once it has closed, only the work itself remains); a pending recommitment waits for its approval (listed last, nothing
+    to do but wait); a red card, or an effective due date within the reminder horizon (the
+    longest reminder of the rule in force, else 3 days) or past, needs progress or
+    completion (办结 once the reported progress is 100%). Fixed number of queries.
+    """
+    scope = user_scope(user=user)
+    today = today or clock.today()
+    if not scope.staff_unit_ids:
+        return []
+    policies = escalation_policies_load()
+    calendar = WorkingCalendar.load()
+    horizon = max(_policy_in_force(policies, today).reminder_days or (rules.DUE_SOON_DAYS,))
+    nodes = (
+        _with_cycle(
+            nodes_with_card(
+                Node.objects.filter(unit_id__in=scope.staff_unit_ids, completed_at__isnull=True)
+            )
+        )
+        .annotate(effective_due=Coalesce("committed_due_date", "due_date"))
+        .filter(
+            Q(card_kind__isnull=False)
+            | Q(has_pending=True)
+            | Q(effective_due__lte=today + dt.timedelta(days=horizon))
+        )
+        .select_related("project", "unit")
+    )
+    entries = []
+    for node in nodes:
+        finish = TodoAction.COMPLETE if node.progress >= 100 else TodoAction.REPORT
+        if node.card_kind == CardKind.RED:
+            entries.append(TodoEntry(node, finish, node.effective_due_date))
+        elif node.has_pending:
+            entries.append(TodoEntry(node, TodoAction.AWAITING, node.pending_due_date))
+        elif (grace := _grace_window_of(node, policies, calendar)) and grace.deadline >= today:
+            entries.append(TodoEntry(node, TodoAction.RECOMMIT, grace.deadline, grace))
+        elif grace:  # the window has closed: the red card is due, the work remains
+            entries.append(TodoEntry(node, finish, node.effective_due_date))
+        elif (node.effective_due_date - today).days <= horizon:
+            entries.append(TodoEntry(node, finish, node.effective_due_date))
+    entries.sort(
+        key=lambda e: (
+            e.action == TodoAction.AWAITING,
+            e.deadline,
+            e.node.project.code,
+            e.node.seq,
+        )
+    )
+    return entries
+
+
+def weekly_node_list(*, user) -> QuerySet[Node]:
+    """Every open node of the user's own units (as staff), with its light, the nearest effective
+    due date first (the nodes at work now on top), then in wall-chart order."""
+    scope = user_scope(user=user)
+    return (
+        nodes_with_card(
+            Node.objects.filter(unit_id__in=scope.staff_unit_ids, completed_at__isnull=True)
+        )
+        .annotate(effective_due=Coalesce("committed_due_date", "due_date"))
+        .select_related("project", "unit")
+        .order_by("effective_due", "project__code", "seq", "pk")
+    )
+
+
+def node_for_page(*, user, node_id: int) -> Node:
+    """One node the user may see, with its light and its yellow card's cycle; else Http404."""
+    node = (
+        _with_cycle(nodes_with_card(Node.objects.visible_to(user)))
+        .select_related("project", "unit")
+        .filter(pk=node_id)
+        .first()
+    )
+    if node is None:
+        raise Http404(_("节点不存在，或不在您的查看范围内。"))
+    return node
+
+
+def node_grace_window(node: Node) -> GraceWindow | None:
+    """The running grace window of a node fetched by node_for_page; reads the rules and the
+    calendar only when a yellow card's clock may be running."""
+    if node.card_kind != CardKind.YELLOW or node.has_pending or node.approved_in_cycle:
+        return None
+    return _grace_window_of(node, escalation_policies_load(), WorkingCalendar.load())
+
+
+# Stored extensions a browser shows as a picture: thumbnails on the node page, inline.
+IMAGE_EXTENSIONS = frozenset({"jpg", "png", "gif", "webp", "bmp"})
+
+
+@dataclass(frozen=True)
+class AttachmentLink:
+    """An evidence file as a page links it: its kind (progress, inspection) for the download URL."""
+
+    kind: str
+    attachment: object
+
+    @property
+    def extension(self) -> str:
+        """The stored file's type (from its content when it was uploaded): png, pdf, docx…"""
+        name = self.attachment.file.name
+        return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+    @property
+    def is_image(self) -> bool:
+        return self.extension in IMAGE_EXTENSIONS
+
+
+def node_pending_recommitment(*, node: Node) -> Recommitment | None:
+    """The recommitment of the node that waits for a decision, with who submitted it."""
+    return (
+        Recommitment.objects.filter(node=node, status=RecommitmentStatus.PENDING)
+        .select_related("submitted_by")
+        .first()
+    )
+
+
+@dataclass
+class TimelineEntry:
+    """One fact of a node's timeline (a NodeEvent) with what it brought: a report's note and
+    files, an inspection's text and files, a recommitment's reason."""
+
+    event: NodeEvent
+    note: str = ""
+    attachments: list = field(default_factory=list)
+
+
+def node_timeline(*, node: Node) -> list[TimelineEntry]:
+    """Everything that happened to a node, newest first, with reports' notes and attachments
+    and inspections' files. A fixed number of queries, whatever the length."""
+    events = list(
+        NodeEvent.objects.filter(node=node).select_related("actor").order_by("-occurred_at", "-id")
+    )
+    report_ids = {e.data.get("report") for e in events if isinstance(e.data, dict)}
+    record_ids = {e.data.get("record") for e in events if isinstance(e.data, dict)}
+    reports = {
+        r.pk: r
+        for r in ProgressReport.objects.filter(
+            node=node, pk__in=[i for i in report_ids if isinstance(i, int)]
+        ).prefetch_related("attachments")
+    }
+    records = {
+        r.pk: r
+        for r in InspectionRecord.objects.filter(
+            item__node=node, pk__in=[i for i in record_ids if isinstance(i, int)]
+        ).prefetch_related("attachments")
+    }
+    entries = []
+    for event in events:
+        data = event.data if isinstance(event.data, dict) else {}
+        entry = TimelineEntry(event=event)
+        if (report := reports.get(data.get("report"))) is not None:
+            entry.note = report.note
+            entry.attachments = [AttachmentLink("progress", a) for a in report.attachments.all()]
+        elif (record := records.get(data.get("record"))) is not None:
+            entry.note = record.text
+            entry.attachments = [AttachmentLink("inspection", a) for a in record.attachments.all()]
+        elif event.kind == NodeEventKind.RECOMMITMENT_SUBMITTED:
+            entry.note = data.get("reason", "")
+        entries.append(entry)
+    return entries
+
+
+def attachment_for_download(*, user, kind: str, attachment_id: int):
+    """A progress or inspection attachment on a node the user may see; else Http404."""
+    visible = Node.objects.visible_to(user).values("pk")
+    if kind == "progress":
+        found = ProgressAttachment.objects.filter(pk=attachment_id, report__node__in=visible)
+    elif kind == "inspection":
+        found = InspectionAttachment.objects.filter(
+            pk=attachment_id, record__item__node__in=visible
+        )
+    else:
+        found = None
+    attachment = found.first() if found is not None else None
+    if attachment is None:
+        raise Http404(_("附件不存在，或不在您的查看范围内。"))
+    return attachment

@@ -6,6 +6,7 @@ from typing import Literal
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
+from core.api.multipart import JsonOrMultipart, multipart_openapi, uploaded_files
 from core.api.pagination import ListParams, page_of, paginate
 from core.api.schemas import READ_ERRORS, WRITE_ERRORS, DateIn, Instant, Message, decimal2
 from projects.choices import DisposalMethod
@@ -256,9 +257,14 @@ def supervision_item_inspections(request, item_id: int, filters: Query[ListParam
 @router.post(
     "supervision-items/{int:item_id}/inspections/",
     response={201: InspectionOut, **WRITE_ERRORS},
+    openapi_extra=multipart_openapi("InspectionIn", description="督查照片及材料"),
 )
-def supervision_item_inspect(request, item_id: int, payload: InspectionIn):
-    """The supervision office records an online or on-site inspection of an item."""
+def supervision_item_inspect(request, item_id: int, payload: InspectionIn = JsonOrMultipart(...)):
+    """The supervision office records an online or on-site inspection of an item.
+
+    JSON, or multipart/form-data with the same fields and photos or documents under
+    `files` (each checked by size and content; one refused file refuses the record: 400).
+    """
     item = get_object_or_404(supervision_item_list(user=request.auth), pk=item_id)
     record = supervision_item_add_inspection(
         item=item,
@@ -266,6 +272,7 @@ def supervision_item_inspect(request, item_id: int, payload: InspectionIn):
         mode=payload.mode,
         inspected_on=payload.inspected_on,
         text=payload.text,
+        files=uploaded_files(request),
     )
     return Status(201, record)
 

@@ -5,6 +5,7 @@ import datetime as dt
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 
+from core.api.multipart import JsonOrMultipart, multipart_openapi, uploaded_files
 from core.api.pagination import ListParams, page_of, paginate
 from core.api.schemas import READ_ERRORS, WRITE_ERRORS, Instant, decimal2
 from projects.selectors import node_list
@@ -113,9 +114,24 @@ def nodes_list(request, filters: Query[NodeFilters]):
     return paginate(nodes, filters)
 
 
-@router.post("nodes/{int:node_id}/complete/", response={200: NodeOut, **WRITE_ERRORS})
-def nodes_complete(request, node_id: int, payload: CompleteIn | None = None):
-    """Staff of the node's unit mark it done now (办结)."""
+@router.post(
+    "nodes/{int:node_id}/complete/",
+    response={200: NodeOut, **WRITE_ERRORS},
+    openapi_extra=multipart_openapi(
+        "CompleteIn", description="办结佐证材料（照片、PDF、Office文档）"
+    ),
+)
+def nodes_complete(request, node_id: int, payload: CompleteIn | None = JsonOrMultipart(None)):
+    """Staff of the node's unit mark it done now (办结).
+
+    JSON, or multipart/form-data with `note` and evidence files under `files` (each
+    checked by size and content; one refused file refuses the completion: 400).
+    """
     node = get_object_or_404(node_list(user=request.auth), pk=node_id)
-    node_complete(node=node, actor=request.auth, note=payload.note if payload else "")
+    node_complete(
+        node=node,
+        actor=request.auth,
+        note=payload.note if payload else "",
+        files=uploaded_files(request),
+    )
     return node_list_with_card(user=request.auth).get(pk=node.pk)

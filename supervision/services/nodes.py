@@ -22,7 +22,13 @@ from organization.models import User
 from organization.permissions import Action, require
 from projects.choices import CompletionSource, NodeEventKind
 from projects.models import Node
-from projects.services import node_event_record, node_lock, progress_report_create
+from projects.services import (
+    evidence_clean,
+    node_check_fresh,
+    node_event_record,
+    node_lock,
+    progress_report_create,
+)
 from projects.validators import plan_date_error
 
 from ..choices import ItemStatus
@@ -47,11 +53,15 @@ def node_complete(
     completed_at: dt.datetime | None = None,
     note: str = "",
     files=(),
+    seen_updated_at: dt.datetime | None = None,
 ) -> Node:
     """A node is done (办结), now by its unit's staff, or at a given instant from a ledger or a correction.
 
-    Leaves a completion report; a pending recommitment lapses and an open supervision item
-    becomes ready to close. A node completed late still keeps (and may still earn) its cards.
+    Leaves a completion report with its evidence files (checked by size and content; when
+    one is refused nothing is saved); a pending recommitment lapses and an open
+    supervision item becomes ready to close. A node completed late still keeps (and may
+    still earn) its cards. With `seen_updated_at` (what the user's form showed), a node
+    changed meanwhile is refused with Conflict.
     """
     source = CompletionSource(source)
     node = node_lock(node)
@@ -61,13 +71,21 @@ def node_complete(
             raise ValueError("staff complete a node now; a past instant needs another source")
     else:
         require(actor, Action.PLAN)
-    note = text_clean(note, field="note", label=_("说明"), required=False)
+    errors: dict[str, list[str]] = {}
+    try:
+        note = text_clean(note, field="note", label=_("说明"), required=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    files = evidence_clean(errors=errors, files=files)
     now = clock.now()
     at = completed_at or now
     if clock.local_date(at) > clock.local_date(now):
-        raise ValidationError({"completed_at": [_("办结日期不能晚于今天。")]})
+        errors["completed_at"] = [_("办结日期不能晚于今天。")]
+    if errors:
+        raise ValidationError(errors)
     if node.completed_at is not None:
         raise Conflict(_("节点已办结。"), "node_completed")
+    node_check_fresh(node, seen_updated_at)
     report = progress_report_create(
         node=node, actor=actor, percent=100, note=note, files=files, is_completion=True
     )

@@ -16,7 +16,7 @@ from organization.permissions import Action, require
 from organization.selectors import recommitment_approvers
 from projects.choices import NodeEventKind
 from projects.models import Node
-from projects.services import node_event_record
+from projects.services import node_check_fresh, node_event_record, node_lock
 from projects.validators import plan_date_error
 
 from ..choices import CardKind, NotificationKind, RecommitmentStatus
@@ -29,28 +29,40 @@ from .notifications import notifications_create
 @in_record_language
 @transaction.atomic
 def recommitment_submit(
-    *, node: Node, actor: User, reason: str, new_due_date: dt.date
+    *,
+    node: Node,
+    actor: User,
+    reason: str,
+    new_due_date: dt.date,
+    seen_updated_at: dt.datetime | None = None,
 ) -> Recommitment:
-    """Unit staff explain why a yellow-carded node is late and re-commit a completion date."""
-    node = (
-        Node.objects.select_for_update(of=("self",))
-        .select_related("project", "unit")
-        .get(pk=node.pk)
-    )
+    """Unit staff explain why a yellow-carded node is late and re-commit a completion date.
+
+    With `seen_updated_at` (what the user's form showed), a node changed meanwhile is
+    refused with Conflict instead of being acted on blind.
+    """
+    node = node_lock(node)
     require(
         actor,
         Action.REPORT,
         unit_id=node.unit_id,
         message=_("只有责任单位的经办人可以提交重新承诺。"),
     )
-    reason = text_clean(reason, field="reason", label=_("超期原因"))
+    errors: dict[str, list[str]] = {}
+    try:
+        reason = text_clean(reason, field="reason", label=_("超期原因"))
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     now = clock.now()
     if new_due_date is None or new_due_date <= clock.local_date(now):
-        raise ValidationError({"new_due_date": [_("重新承诺完成时间须晚于今天。")]})
-    if out_of_range := plan_date_error(new_due_date):
-        raise ValidationError({"new_due_date": [out_of_range]})
+        errors["new_due_date"] = [_("重新承诺完成时间须晚于今天。")]
+    elif out_of_range := plan_date_error(new_due_date):
+        errors["new_due_date"] = [out_of_range]
+    if errors:
+        raise ValidationError(errors)
     if node.completed_at is not None:
         raise Conflict(_("节点已办结，无需重新承诺。"), "node_completed")
+    node_check_fresh(node, seen_updated_at)
     cards = {c.kind: c for c in Card.objects.filter(node=node)}
     yellow, red = cards.get(CardKind.YELLOW), cards.get(CardKind.RED)
     if yellow is None or yellow.is_revoked:
