@@ -1,5 +1,7 @@
 """Writes about people: accounts, their roles and their API tokens."""
 
+import re
+
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import Group, Permission
@@ -11,6 +13,10 @@ from django.utils.translation import gettext as _
 
 from .choices import Role
 from .models import ApiToken, RoleAssignment, Unit, User
+from .selectors import people_without_login
+
+# What Django's username validator refuses (it takes letters, digits and @ . + - _).
+USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
 
 
 @transaction.atomic
@@ -26,12 +32,33 @@ def user_ensure(
 
     Returns the user and whether anything was written. `None` for full_name or email
     leaves the stored value alone.
+
+    A new username with a full name that exactly one person without a login bears (a
+    包保领导 a ledger import recorded) gives that person the login, so the projects they
+    lead stay theirs. Two such people of that name is an error: nobody is guessed. An
+    account that can already sign in is never taken over by its name.
     """
     user = User.objects.select_for_update().filter(username=username).first()
     created = user is None
+    if created and full_name:
+        people = list(people_without_login(full_name=full_name).select_for_update())
+        if len(people) > 1:
+            raise ValidationError(
+                _(
+                    "系统中有%(count)s位未开通登录的人员姓名为“%(name)s”，无法确定是哪一位，"
+                    "请在管理后台核对后再开通。"
+                )
+                % {"count": len(people), "name": full_name},
+                code="ambiguous_person",
+            )
+        if people:
+            user, created = people[0], False
+    changed = created
     if created:
         user = User(username=username)
-    changed = created
+    elif user.username != username:  # a person without a login gets one
+        user.username = username
+        changed = True
     if full_name is not None and user.full_name != full_name:
         user.full_name = full_name
         changed = True
@@ -49,6 +76,32 @@ def user_ensure(
     user._history_user = actor
     user.save()
     return user, True
+
+
+@transaction.atomic
+def person_without_login_create(
+    *, full_name: str, actor: User | None, reason: str = "", username_prefix: str = ""
+) -> User:
+    """Record a person who cannot sign in yet (a ledger's unknown 包保领导); add_user gives a login.
+
+    Active, so they stand as the leader of their projects under their name, but with an
+    unusable password: nobody signs in as them until add_user gives them a login. The
+    username is the prefix and the name (what a username may hold of it), numbered when
+    taken; a prefix keeps it from being the bare name, which would match before full names.
+    """
+    base = username_prefix + (USERNAME_UNSAFE.sub("", full_name) or "person")
+    username, number = base, 1
+    while User.objects.filter(username=username).exists():
+        number += 1
+        username = f"{base}-{number}"
+    user = User(username=username, full_name=full_name)
+    user.set_unusable_password()
+    user.full_clean()
+    user._history_user = actor
+    if reason:
+        user._change_reason = reason
+    user.save()
+    return user
 
 
 @transaction.atomic
