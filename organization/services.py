@@ -121,7 +121,7 @@ def role_assign(
             code="unit_forbidden",
         )
     if role == Role.SUPERVISOR:
-        _admin_access_for_supervision_office(user=user, actor=actor)
+        _admin_access_grant(user=user, actor=actor)
     existing = RoleAssignment.objects.filter(user=user, role=role, unit=unit).first()
     if existing is not None:
         return existing, False
@@ -130,6 +130,33 @@ def role_assign(
     assignment._history_user = actor
     assignment.save()
     return assignment, True
+
+
+@transaction.atomic
+def role_remove(*, assignment: RoleAssignment, actor: User | None) -> bool:
+    """Take a role away; returns False when it was already gone.
+
+    The last 督查办 role takes the admin access it gave with it, unless something else
+    still gives the account a use for the admin: superuser, another group, or permissions
+    of its own.
+    """
+    assignment = (
+        RoleAssignment.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(pk=assignment.pk)
+        .first()
+    )
+    if assignment is None:
+        return False
+    user = assignment.user
+    assignment._history_user = actor
+    assignment.delete()
+    if (
+        assignment.role == Role.SUPERVISOR
+        and not RoleAssignment.objects.filter(user=user, role=Role.SUPERVISOR).exists()
+    ):
+        _admin_access_withdraw(user=user, actor=actor)
+    return True
 
 
 SUPERVISION_OFFICE_GROUP = "督查办"
@@ -157,13 +184,26 @@ def supervision_office_group() -> Group:
     return group
 
 
-def _admin_access_for_supervision_office(*, user: User, actor: User | None) -> None:
+def _admin_access_grant(*, user: User, actor: User | None) -> None:
     """The supervision office keeps the calendar, rules and templates in the admin."""
-    if not user.is_staff:
-        user.is_staff = True
+    # Read under a lock: the caller's copy may predate a withdrawal in the same request.
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if not locked.is_staff:
+        locked.is_staff = True
+        locked._history_user = actor
+        locked.save(update_fields=["is_staff"])
+    user.is_staff = True
+    user.groups.add(supervision_office_group())
+
+
+def _admin_access_withdraw(*, user: User, actor: User | None) -> None:
+    """Leave the office's admin group; keep is_staff only while the admin still serves them."""
+    user.groups.remove(*Group.objects.filter(name=SUPERVISION_OFFICE_GROUP))
+    keeps_admin = user.is_superuser or user.groups.exists() or user.user_permissions.exists()
+    if user.is_staff and not keeps_admin:
+        user.is_staff = False
         user._history_user = actor
         user.save(update_fields=["is_staff"])
-    user.groups.add(supervision_office_group())
 
 
 @transaction.atomic
