@@ -25,7 +25,11 @@ from ..choices import CardKind, NotificationKind, RecommitmentStatus
 from ..models import Card, Recommitment
 from .escalation import nodes_refresh_escalation
 from .facts import EscalationContext, node_facts
-from .notifications import notifications_create
+from .notifications import (
+    notifications_create,
+    notifications_settle,
+    recommitment_waiting_key,
+)
 
 
 @in_record_language
@@ -91,7 +95,7 @@ def recommitment_submit(
     notifications_create(
         recipients=recommitment_approvers(unit_id=node.unit_id),
         kind=NotificationKind.RECOMMITMENT_WAITING,
-        event_key=f"recommitment:{rec.pk}:waiting",
+        event_key=recommitment_waiting_key(rec.pk),
         node=node,
         at=now,
         title=_("%(project)s 节点“%(node)s”：%(unit)s 提交了重新承诺，待您审批")
@@ -172,6 +176,7 @@ def recommitment_decide(
         new_due_date=rec.new_due_date.isoformat(),
         **extra,
     )
+    notifications_settle(event_key=recommitment_waiting_key(rec.pk), at=now)
     notifications_create(
         recipients=[rec.submitted_by],
         kind=NotificationKind.RECOMMITMENT_DECIDED,
