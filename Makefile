@@ -42,9 +42,10 @@ test-sqlite: install
 	@echo "==> pytest on SQLite"
 	env -u DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
 
+# The browser journeys run once, in the SQLite pass; the PostgreSQL pass runs the rest.
 test-postgres: install
 	@echo "==> pytest on PostgreSQL (throwaway server)"
-	bash tests/with_postgres.sh $(PY) -m pytest $(PYTEST_ARGS)
+	bash tests/with_postgres.sh $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 
 lock:
 	rm -rf /tmp/nodetrack-lock && $(PYTHON) -m venv /tmp/nodetrack-lock

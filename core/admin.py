@@ -2,7 +2,12 @@
 
 import datetime as dt
 
+from django.contrib import messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import HttpResponseNotAllowed
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -71,3 +76,43 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def form_action(
+    model_admin,
+    request,
+    queryset,
+    *,
+    form_class,
+    template: str,
+    title: str,
+    apply,
+    context: dict | None = None,
+):
+    """An admin action that first asks for a form, then applies a service to every selected
+    row, all or none: `apply(form.cleaned_data)` returns the success message; a refusal
+    from the service becomes an error message and nothing is written."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                done = apply(form.cleaned_data)
+        except (ValidationError, PermissionDenied) as exc:
+            model_admin.message_user(
+                request, "；".join(getattr(exc, "messages", [str(exc)])), messages.ERROR
+            )
+            return None
+        model_admin.message_user(request, done, messages.SUCCESS)
+        return None
+    return TemplateResponse(
+        request,
+        template,
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": title,
+            "form": form,
+            "opts": model_admin.model._meta,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            **(context or {}),
+        },
+    )

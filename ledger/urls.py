@@ -4,4 +4,6 @@ from . import views
 
 urlpatterns = [
     path("office/ledger/", views.ledger_upload, name="ledger-upload"),
+    path("office/ledger/confirm/", views.ledger_confirm, name="ledger-confirm"),
+    path("office/ledger/cancel/", views.ledger_cancel, name="ledger-cancel"),
 ]

@@ -1,7 +1,174 @@
-"""The supervision office uploads a ledger, sees the dry run, then imports it."""
+"""The supervision office uploads a ledger, sees the dry run, then imports it.
 
-from django.shortcuts import render
+Who may: the import records planned dates and completions taken from the ledger
+(node_change_due_date, node_complete with source "ledger"), which organization.permissions
+gives to Action.PLAN: the supervision office (and the system account, which never signs
+in). ledger_import itself does not check, since the command line runs it as the system
+account; the page checks PLAN before it stores a byte, and the node services check it
+again on each write.
+"""
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from organization.permissions import Action, require
+
+from .forms import LedgerUploadForm
+from .importing import LedgerImportResult, ledger_import
+from .uploads import (
+    Pending,
+    PendingChanged,
+    PendingGone,
+    pending_claim,
+    pending_discard,
+    pending_store,
+)
+
+SESSION_PENDING = "ledger_upload"
+SESSION_DONE = "ledger_imported"
+
+# What a result lists, in the order a person reads it.
+SECTIONS = (
+    ("projects_created", gettext_lazy("新建项目")),
+    ("projects_updated", gettext_lazy("更新项目")),
+    ("projects_unchanged", gettext_lazy("无变化的项目")),
+    ("nodes_created", gettext_lazy("新建节点")),
+    ("nodes_updated", gettext_lazy("更新节点")),
+    ("nodes_unchanged", gettext_lazy("无变化的节点")),
+    ("units_created", gettext_lazy("新建责任单位")),
+    ("enterprises_created", gettext_lazy("新建企业")),
+    ("nodes_missing", gettext_lazy("系统中有而台账中没有的节点（不会删除，请核对）")),
+    ("warnings", gettext_lazy("警告")),
+)
+
+# Shown folded: what stays as it is; everything that changes or needs a look is unfolded.
+FOLDED_SECTIONS = {"projects_unchanged", "nodes_unchanged"}
+
+
+def _require_office(request) -> None:
+    require(request.user, Action.PLAN, message=_("只有督查办可以导入台账。"))
+
+
+def _summary(result: LedgerImportResult) -> dict:
+    """The result as plain lists (it goes into the session after an import)."""
+    return {
+        "counts": {
+            "projects": [
+                len(result.projects_created),
+                len(result.projects_updated),
+                len(result.projects_unchanged),
+            ],
+            "nodes": [
+                len(result.nodes_created),
+                len(result.nodes_updated),
+                len(result.nodes_unchanged),
+            ],
+        },
+        "sections": [
+            {
+                "label": str(label),
+                "entries": list(getattr(result, field)),
+                "open": field not in FOLDED_SECTIONS,
+            }
+            for field, label in SECTIONS
+            if getattr(result, field)
+        ],
+    }
+
+
+def _errors(result: LedgerImportResult) -> list[str]:
+    """Every error, by row: 第N行 列：原因."""
+    return [str(error) for error in result.errors]
+
+
+def _pending(request) -> Pending | None:
+    return Pending.from_session(request.session.get(SESSION_PENDING))
+
+
+def _forget(request, pending: Pending | None) -> None:
+    pending_discard(pending)
+    request.session.pop(SESSION_PENDING, None)
 
 
 def ledger_upload(request):
-    return render(request, "placeholder.html", {"nav_active": "ledger"})
+    """Upload a ledger and read its dry run: what would be created, updated or left, or every
+    error by row. Nothing is written until 确认导入."""
+    _require_office(request)
+    context = {"nav_active": "ledger", "done": request.session.pop(SESSION_DONE, None)}
+    if request.method == "POST":
+        form = LedgerUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            _forget(request, _pending(request))  # one waiting file per person
+            pending = pending_store(upload, upload.ledger_kind)
+            result = ledger_import(path_or_file=pending.path, actor=request.user, dry_run=True)
+            if result.errors:
+                pending_discard(pending)
+                context |= {"form": form, "errors": _errors(result), "original": pending.original}
+                return render(request, "ledger/upload.html", context)
+            request.session[SESSION_PENDING] = pending.as_session()
+            return redirect("ledger-upload")
+        return render(request, "ledger/upload.html", context | {"form": form})
+
+    pending = _pending(request)
+    if pending is not None:
+        if not pending.path.exists():
+            _forget(request, pending)
+            messages.error(request, _("上传的文件已不存在，请重新上传。"))
+        else:
+            result = ledger_import(path_or_file=pending.path, actor=request.user, dry_run=True)
+            if result.errors:
+                _forget(request, pending)
+                context["errors"] = _errors(result)
+                context["original"] = pending.original
+            else:
+                context["preview"] = _summary(result)
+                context["pending"] = pending
+    return render(request, "ledger/upload.html", context | {"form": LedgerUploadForm()})
+
+
+@require_POST
+def ledger_confirm(request):
+    """Import the previewed file for real, once, if it is still exactly what was previewed."""
+    _require_office(request)
+    pending = _pending(request)
+    request.session.pop(SESSION_PENDING, None)
+    if pending is None:
+        messages.error(request, _("没有待导入的文件，请重新上传。"))
+        return redirect("ledger-upload")
+    try:
+        path = pending_claim(pending)
+    except PendingGone:
+        messages.error(request, _("上传的文件已不存在（可能已经导入或已取消），请重新上传。"))
+        return redirect("ledger-upload")
+    except PendingChanged:
+        messages.error(request, _("文件在预览后被改动过，已拒绝导入，请重新上传。"))
+        return redirect("ledger-upload")
+    try:
+        result = ledger_import(path_or_file=path, actor=request.user, dry_run=False)
+    finally:
+        path.unlink(missing_ok=True)
+    if result.errors:
+        # The database changed since the preview; the import wrote nothing.
+        context = {
+            "nav_active": "ledger",
+            "form": LedgerUploadForm(),
+            "errors": _errors(result),
+            "original": pending.original,
+        }
+        return render(request, "ledger/upload.html", context)
+    request.session[SESSION_DONE] = _summary(result) | {"original": pending.original}
+    messages.success(request, _("台账导入完成。"))
+    return redirect("ledger-upload")
+
+
+@require_POST
+def ledger_cancel(request):
+    """Drop the waiting file without importing it."""
+    _require_office(request)
+    _forget(request, _pending(request))
+    messages.success(request, _("已取消，本次未导入任何内容。"))
+    return redirect("ledger-upload")

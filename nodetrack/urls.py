@@ -7,7 +7,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 from django.views.static import serve
 
-
 admin.site.site_header = _("节点督办 管理后台")
 admin.site.site_title = _("节点督办")
 admin.site.index_title = _("管理")

@@ -6,17 +6,13 @@ is an action that supervision adds to the node admin, since that fact feeds esca
 """
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.contrib.admin.widgets import AdminDateWidget
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Count, Q
-from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
 from core import clock
-from core.admin import HistoryAdmin, ReadOnlyAdminMixin
+from core.admin import HistoryAdmin, ReadOnlyAdminMixin, form_action
 
 from .choices import DisposalMethod
 from .models import (
@@ -112,43 +108,30 @@ class ProjectAdmin(HistoryAdmin):
     @admin.action(description=_("按模板生成节点"))
     def apply_template(self, request, queryset):
         """Create the selected projects' nodes from a template (all projects or none)."""
-        form = TemplateApplyForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    made = sum(
-                        len(
-                            node_template_apply(
-                                project=project,
-                                template=form.cleaned_data["template"],
-                                start_date=form.cleaned_data["start_date"],
-                                actor=request.user,
-                            )
-                        )
-                        for project in queryset
+
+        def apply(data) -> str:
+            made = sum(
+                len(
+                    node_template_apply(
+                        project=project,
+                        template=data["template"],
+                        start_date=data["start_date"],
+                        actor=request.user,
                     )
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(
-                    request, "；".join(getattr(exc, "messages", [str(exc)])), messages.ERROR
                 )
-                return None
-            self.message_user(
-                request,
-                _("已为 %(p)s 个项目生成 %(n)s 个节点。") % {"p": queryset.count(), "n": made},
-                messages.SUCCESS,
+                for project in queryset
             )
-            return None
-        return TemplateResponse(
+            return _("已为 %(p)s 个项目生成 %(n)s 个节点。") % {"p": queryset.count(), "n": made}
+
+        return form_action(
+            self,
             request,
-            "admin/projects/project/apply_template.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("按模板生成节点"),
-                "form": form,
-                "projects": queryset,
-                "opts": self.model._meta,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            },
+            queryset,
+            form_class=TemplateApplyForm,
+            template="admin/projects/project/apply_template.html",
+            title=_("按模板生成节点"),
+            apply=apply,
+            context={"projects": queryset},
         )
 
     def get_queryset(self, request):

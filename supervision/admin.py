@@ -1,13 +1,9 @@
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin import helpers
+from django.contrib import admin
 from django.contrib.admin.widgets import AdminDateWidget
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import HistoryAdmin, ReadOnlyAdminMixin
+from core.admin import HistoryAdmin, ReadOnlyAdminMixin, form_action
 from organization.permissions import Action, may
 from projects.admin import NodeAdmin as ProjectsNodeAdmin
 from projects.models import Node
@@ -196,37 +192,21 @@ class NodeAdmin(ProjectsNodeAdmin):
     @admin.action(description=_("调整节点时间"))
     def change_due_date(self, request, queryset):
         """Move the planned date of the selected nodes, with a reason (all or none)."""
-        form = DueDateChangeForm(request.POST if "apply" in request.POST else None)
-        if form.is_valid():
-            try:
-                with transaction.atomic():
-                    for node in queryset:
-                        node_change_due_date(
-                            node=node,
-                            actor=request.user,
-                            reason=form.cleaned_data["reason"],
-                            due_date=form.cleaned_data["due_date"],
-                        )
-            except (ValidationError, PermissionDenied) as exc:
-                self.message_user(
-                    request, "；".join(getattr(exc, "messages", [str(exc)])), messages.ERROR
+
+        def apply(data) -> str:
+            for node in queryset.order_by("pk"):  # the sweep's lock order
+                node_change_due_date(
+                    node=node, actor=request.user, reason=data["reason"], due_date=data["due_date"]
                 )
-                return None
-            self.message_user(
-                request,
-                _("已调整 %(n)s 个节点的时间。") % {"n": queryset.count()},
-                messages.SUCCESS,
-            )
-            return None
-        return TemplateResponse(
+            return _("已调整 %(n)s 个节点的时间。") % {"n": queryset.count()}
+
+        return form_action(
+            self,
             request,
-            "admin/projects/node/change_due_date.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": _("调整节点时间"),
-                "form": form,
-                "nodes": queryset,
-                "opts": self.model._meta,
-                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            },
+            queryset,
+            form_class=DueDateChangeForm,
+            template="admin/projects/node/change_due_date.html",
+            title=_("调整节点时间"),
+            apply=apply,
+            context={"nodes": queryset},
         )

@@ -1,17 +1,39 @@
 """Reads about cards, recommitments, supervision items and notifications, scoped to the user."""
 
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, CharField, Exists, OuterRef, Prefetch, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils.translation import gettext as _
 
 from core import clock
+from organization.choices import CoverageTarget
+from organization.models import Coverage
 from organization.selectors import user_scope
-from projects.models import Node, Project
+from projects.models import Node, NodeEvent, Project, covered_projects_q
 from scoring.models import RuleVersion
 
 from . import rules
-from .choices import CardKind, Light, RecommitmentStatus
-from .models import Card, Notification, Recommitment, SupervisionItem
+from .choices import CardKind, ItemStatus, Light, RecommitmentStatus
+from .models import Card, InspectionRecord, Notification, Recommitment, SupervisionItem
 from .rules import EscalationPolicy
 
 
@@ -34,6 +56,27 @@ def nodes_with_card(queryset: QuerySet[Node]) -> QuerySet[Node]:
         has_pending=Exists(
             Recommitment.objects.filter(node=OuterRef("pk"), status=RecommitmentStatus.PENDING)
         ),
+    )
+
+
+def nodes_with_light(queryset: QuerySet[Node], *, today) -> QuerySet[Node]:
+    """nodes_with_card plus `light`, the node's light worked out by the database, so a list can
+    be filtered by light: the same decision as rules.node_light (a test holds them equal)."""
+    soon = today + dt.timedelta(days=rules.DUE_SOON_DAYS)
+    return nodes_with_card(queryset).annotate(
+        light=Case(
+            When(completed_at__isnull=False, then=Value(Light.DONE.value)),
+            When(card_kind=CardKind.RED.value, then=Value(Light.RED.value)),
+            When(has_pending=True, then=Value(Light.AWAITING_APPROVAL.value)),
+            When(card_kind=CardKind.YELLOW.value, then=Value(Light.YELLOW.value)),
+            When(
+                Q(committed_due_date__isnull=False, committed_due_date__lte=soon)
+                | Q(committed_due_date__isnull=True, due_date__lte=soon),
+                then=Value(Light.DUE_SOON.value),
+            ),
+            default=Value(Light.ON_TRACK.value),
+            output_field=CharField(),
+        )
     )
 
 
@@ -78,18 +121,70 @@ def project_list_with_nodes(*, user) -> QuerySet[Project]:
     )
 
 
+def overdue_annotate(queryset: QuerySet, *, today: dt.date | None = None) -> QuerySet:
+    """Annotate rows about a node (cards, items) with `overdue`, a timedelta: how long the node
+    has been past the date it is held to (its approved committed date, else its planned date),
+    counted to today, or to the day it was done. Negative while that date is still ahead.
+
+    The one definition of 超期天数 that the lists show and filter on."""
+    held_to = Coalesce("node__committed_due_date", "node__due_date")
+    until = Coalesce(
+        TruncDate("node__completed_at", tzinfo=clock.local_tz()),
+        Value(today or clock.today(), output_field=DateField()),
+        output_field=DateField(),
+    )
+    return queryset.annotate(
+        overdue=ExpressionWrapper(until - held_to, output_field=DurationField())
+    )
+
+
+def _count(queryset: QuerySet, group: str):
+    """A correlated COUNT of `queryset`'s rows, grouped by `group` (0 when there are none)."""
+    return Coalesce(
+        Subquery(queryset.order_by().values(group).annotate(n=Count("pk")).values("n")[:1]),
+        0,
+    )
+
+
+def project_list_with_counts(*, user) -> QuerySet[Project]:
+    """Projects the user may see, in code order, with their locality, enterprise and disposal
+    lines, and counts over the nodes the user may see: `node_count`, `done_count`, and the
+    cards in force `red_count` and `yellow_count`."""
+    nodes = Node.objects.filter(project=OuterRef("pk"))
+    cards = Card.objects.filter(node__project=OuterRef("pk"), revoked_at__isnull=True)
+    if not user_scope(user=user).sees_all:
+        visible = Node.objects.visible_to(user).values("pk")
+        nodes = nodes.filter(pk__in=visible)
+        cards = cards.filter(node__in=visible)
+    return (
+        Project.objects.visible_to(user)
+        .select_related("locality", "enterprise")
+        .prefetch_related("disposal_lines")
+        .annotate(
+            node_count=_count(nodes, "project"),
+            done_count=_count(nodes.filter(completed_at__isnull=False), "project"),
+            red_count=_count(cards.filter(kind=CardKind.RED), "node__project"),
+            yellow_count=_count(cards.filter(kind=CardKind.YELLOW), "node__project"),
+        )
+        .order_by("code")
+    )
+
+
 def card_list(
     *, user, project: str | None = None, unit: str | None = None, kind: str | None = None
 ) -> QuerySet[Card]:
-    """Cards on the nodes the user may see (revoked ones too), newest breach first."""
-    cards = Card.objects.visible_to(user).select_related("node__project", "unit")
+    """Cards on the nodes the user may see (revoked ones too), newest breach first, each with
+    its node's `overdue` (overdue_annotate)."""
+    cards = Card.objects.visible_to(user).select_related(
+        "node__project__locality", "unit", "revoked_by"
+    )
     if project:
         cards = cards.filter(node__project__code=project)
     if unit:
         cards = cards.filter(unit__name=unit)
     if kind:
         cards = cards.filter(kind=kind)
-    return cards.order_by("-breached_at", "-pk")
+    return overdue_annotate(cards).order_by("-breached_at", "-pk")
 
 
 def recommitment_list(*, user, status: str | None = None) -> QuerySet[Recommitment]:
@@ -100,16 +195,242 @@ def recommitment_list(*, user, status: str | None = None) -> QuerySet[Recommitme
     return recs.order_by("-submitted_at", "-pk")
 
 
+# ---- leaders: the approval inbox and what they cover (包保) ----------------------------
+
+INBOX_EVENTS = 5  # how many of a node's latest events an inbox card shows
+DECIDED_RECENT = 20  # how many recent decisions the inbox lists under the pending ones
+# Lights from the most to the least telling, for counts a leader reads at a glance.
+LIGHT_ORDER = (
+    Light.RED,
+    Light.YELLOW,
+    Light.AWAITING_APPROVAL,
+    Light.DUE_SOON,
+    Light.ON_TRACK,
+    Light.DONE,
+)
+ATTENTION = frozenset({Light.RED, Light.YELLOW, Light.AWAITING_APPROVAL})  # a leader looks first
+
+
+def recommitments_decidable(*, user) -> QuerySet[Recommitment]:
+    """Recommitments of the units whose recommitments the user may decide (leaders in charge of
+    the unit; principal leaders all), in any status; nothing for anyone else."""
+    scope = user_scope(user=user)
+    recs = Recommitment.objects.visible_to(user)
+    if scope.is_principal:
+        return recs
+    if not scope.leader_unit_ids:
+        return recs.none()
+    return recs.filter(node__unit_id__in=scope.leader_unit_ids)
+
+
+def recommitment_inbox(*, user) -> QuerySet[Recommitment]:
+    """The approval inbox: pending recommitments the user may decide, oldest first, each with
+    its node, project, unit and submitter, and in `node.recent_events` the node's latest events."""
+    return (
+        recommitments_decidable(user=user)
+        .filter(status=RecommitmentStatus.PENDING)
+        .select_related("node__project", "node__unit", "submitted_by")
+        .prefetch_related(
+            Prefetch(
+                "node__events",
+                queryset=NodeEvent.objects.select_related("actor").order_by("-occurred_at", "-id")[
+                    : INBOX_EVENTS + 1
+                ],
+                to_attr="recent_events",
+            )
+        )
+        .order_by("submitted_at", "pk")
+    )
+
+
+def recommitment_decided_recent(*, user, limit: int = DECIDED_RECENT) -> QuerySet[Recommitment]:
+    """The latest approvals and rejections the user could have made, newest decision first."""
+    return (
+        recommitments_decidable(user=user)
+        .filter(status__in=[RecommitmentStatus.APPROVED, RecommitmentStatus.REJECTED])
+        .select_related("node__project", "node__unit", "submitted_by", "decided_by")
+        .order_by("-decided_at", "-pk")[:limit]
+    )
+
+
+def unit_cards_in_year(*, user, unit_ids, year: int) -> dict[int, dict[str, int]]:
+    """Each unit's cards in force (not revoked) issued in `year` (county time), by kind:
+    {unit_id: {"yellow": n, "red": n}}, for the units whose recommitments the user may decide."""
+    scope = user_scope(user=user)
+    wanted = {u for u in unit_ids if scope.can_decide_for_unit(u)}
+    counts = {u: {kind.value: 0 for kind in CardKind} for u in wanted}
+    if not wanted:
+        return counts
+    rows = (
+        Card.objects.filter(
+            unit_id__in=wanted,
+            revoked_at__isnull=True,
+            issued_at__gte=clock.start_of_day(dt.date(year, 1, 1)),
+            issued_at__lt=clock.start_of_day(dt.date(year + 1, 1, 1)),
+        )
+        .values("unit_id", "kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in rows:
+        counts[row["unit_id"]][row["kind"]] = row["n"]
+    return counts
+
+
+def light_counts(nodes, *, today=None) -> list[tuple[Light, int]]:
+    """How many of the nodes (annotated by nodes_with_card) show each light, most telling
+    first, lights no node shows left out."""
+    today = today or clock.today()
+    counts: dict[Light, int] = {}
+    for node in nodes:
+        light = light_of(node, today=today)
+        counts[light] = counts.get(light, 0) + 1
+    return [(light, counts[light]) for light in LIGHT_ORDER if counts.get(light)]
+
+
+@dataclass
+class CoverageGroup:
+    """One thing a leader covers (a locality, an enterprise or a project) and its projects."""
+
+    target: object
+    projects: list
+    lights: list[tuple[Light, int]]
+
+
+@dataclass
+class CoverageOverview:
+    """What a leader covers (包保) and the projects that come with it, each with its lights."""
+
+    localities: list[CoverageGroup]
+    enterprises: list[CoverageGroup]
+    covered_projects: list[CoverageGroup]
+    led_projects: list  # projects naming the user as their 包保领导
+    projects: list  # every project above once, in code order
+    lights: list[tuple[Light, int]]  # over all those projects' nodes
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.projects and not (
+            self.localities or self.enterprises or self.covered_projects
+        )
+
+
+def coverage_overview(*, user) -> CoverageOverview:
+    """The leader's coverage rows (localities, enterprises, projects) and the projects they
+    lead, each project with its nodes the user may see (`visible_nodes`, annotated by
+    nodes_with_card, in sequence) and its light counts (`lights`); a fixed number of queries."""
+    rows = list(
+        Coverage.objects.filter(leader=user)
+        .select_related("locality", "enterprise", "project")
+        .order_by("target", "locality__name", "enterprise__name", "project__code")
+    )
+    nodes = nodes_with_card(Node.objects.visible_to(user).select_related("unit")).order_by(
+        "seq", "pk"
+    )
+    projects = list(
+        Project.objects.visible_to(user)
+        .filter(covered_projects_q(user.pk))
+        .distinct()
+        .select_related("locality", "enterprise")
+        .prefetch_related(Prefetch("nodes", queryset=nodes, to_attr="visible_nodes"))
+        .order_by("code")
+    )
+    today = clock.today()
+    for project in projects:
+        project.lights = light_counts(project.visible_nodes, today=today)
+        project.needs_attention = any(light in ATTENTION for light, _n in project.lights)
+
+    def group(target, members) -> CoverageGroup:
+        return CoverageGroup(
+            target=target,
+            projects=members,
+            lights=light_counts([n for p in members for n in p.visible_nodes], today=today),
+        )
+
+    localities, enterprises, covered = [], [], []
+    for row in rows:
+        if row.target == CoverageTarget.LOCALITY:
+            members = [p for p in projects if p.locality_id == row.locality_id]
+            localities.append(group(row.locality, members))
+        elif row.target == CoverageTarget.ENTERPRISE:
+            members = [p for p in projects if p.enterprise_id == row.enterprise_id]
+            enterprises.append(group(row.enterprise, members))
+        else:
+            members = [p for p in projects if p.pk == row.project_id]
+            covered.append(group(row.project, members))
+    return CoverageOverview(
+        localities=localities,
+        enterprises=enterprises,
+        covered_projects=covered,
+        led_projects=[p for p in projects if p.leader_id == user.pk],
+        projects=projects,
+        lights=light_counts([n for p in projects for n in p.visible_nodes], today=today),
+    )
+
+
 def supervision_item_list(*, user, status: str | None = None) -> QuerySet[SupervisionItem]:
     """The priority supervision list, on the nodes the user may see: for leaders and the
-    supervision office; anyone else is refused."""
+    supervision office; anyone else is refused. Each item comes with its node's `overdue`
+    (overdue_annotate) and its last inspection (`last_mode`, `last_on`, `last_text`)."""
     scope = user_scope(user=user)
     if not (scope.is_leader or scope.is_supervisor or scope.sees_all):
         raise PermissionDenied(_("只有领导和督查办可以查看重点督办事项。"))
-    items = SupervisionItem.objects.visible_to(user).select_related("node__project", "unit")
+    items = SupervisionItem.objects.visible_to(user).select_related(
+        "node__project__locality", "unit", "card", "closed_by"
+    )
     if status:
         items = items.filter(status=status)
-    return items.order_by("-opened_at", "-pk")
+    last = InspectionRecord.objects.filter(item=OuterRef("pk")).order_by("-inspected_on", "-pk")
+    items = items.annotate(
+        last_mode=Subquery(last.values("mode")[:1]),
+        last_on=Subquery(last.values("inspected_on")[:1]),
+        last_text=Subquery(last.values("text")[:1]),
+    )
+    return overdue_annotate(items).order_by("-opened_at", "-pk")
+
+
+@dataclass(frozen=True)
+class RevocationEffects:
+    """What revoking a card would restore, for the confirmation a person reads before it."""
+
+    card: Card
+    year: int  # the assessment year the points come back to: that of the breach
+    points: Decimal
+    open_item: SupervisionItem | None  # the red card's open item, closed by the revocation
+    pending: Recommitment | None  # a yellow card's pending recommitment, which lapses
+    committed_due_date: dt.date | None  # a yellow card's approved date, which stops ruling
+    blocking_red: Card | None  # a yellow card cannot go while this red card stands
+
+
+def card_revocation_effects(card: Card) -> RevocationEffects:
+    """What card_revoke would do to this card's unit, item, recommitment and node, read now."""
+    open_item = pending = blocking_red = None
+    committed = None
+    if card.kind == CardKind.RED:
+        open_item = (
+            SupervisionItem.objects.filter(card=card, status=ItemStatus.OPEN)
+            .select_related("node__project")
+            .first()
+        )
+    else:
+        pending = Recommitment.objects.filter(
+            node_id=card.node_id, status=RecommitmentStatus.PENDING
+        ).first()
+        committed = card.node.committed_due_date
+        blocking_red = (
+            Card.objects.filter(node_id=card.node_id, kind=CardKind.RED, revoked_at__isnull=True)
+            .select_related("node__project")
+            .first()
+        )
+    return RevocationEffects(
+        card=card,
+        year=clock.local_date(card.breached_at).year,
+        points=card.points,
+        open_item=open_item,
+        pending=pending,
+        committed_due_date=committed,
+        blocking_red=blocking_red,
+    )
 
 
 def escalation_policies_load() -> list[EscalationPolicy]:

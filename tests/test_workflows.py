@@ -481,3 +481,21 @@ def test_a_decision_first_stands_and_the_red_card_follows_the_new_date(yellow_no
     red = Card.objects.get(kind="red")
     assert (red.deadline, red.breached_at) == (dt.date(2026, 12, 20), at("2026-12-21 00:00"))
     assert (PointsEntry.objects.count(), SupervisionItem.objects.count()) == (2, 1)
+
+
+def test_nobody_decides_a_recommitment_they_submitted(unit, people, yellow_node):
+    """Domain rule 2: nobody decides a recommitment they submitted, even when they are also
+    a leader in charge of the unit; another leader in charge or a principal still may."""
+    # given: someone who is both staff and leader in charge of the unit submits
+    both = make_user("staff", unit, username="both")
+    from organization.models import RoleAssignment
+
+    RoleAssignment.objects.create(user=both, role="leader", unit=unit)
+    rec = submit(yellow_node, both)
+    before = snapshot()
+    # when / then
+    with pytest.raises(PermissionDenied, match="不能审批自己提交的重新承诺"):
+        recommitment_decide(recommitment=rec, actor=both, approve=True)
+    assert snapshot() == before
+    decided = recommitment_decide(recommitment=rec, actor=people["leader"], approve=True)
+    assert (decided.status, decided.decided_by) == ("approved", people["leader"])

@@ -4,6 +4,18 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+def content_type_follows(apps, schema_editor, old="supervision", new="projects"):
+    """The model's content type (and with it its permissions, e.g. the office's view right)
+    moves with the model."""
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    if not ContentType.objects.filter(app_label=new, model="nodeevent").exists():
+        ContentType.objects.filter(app_label=old, model="nodeevent").update(app_label=new)
+
+
+def content_type_back(apps, schema_editor):
+    content_type_follows(apps, schema_editor, old="projects", new="supervision")
+
+
 KINDS = [
     ("completed", "办结"),
     ("progress", "进度填报"),
@@ -25,6 +37,7 @@ class Migration(migrations.Migration):
         ("projects", "0003_plan_dates_in_range"),
         ("supervision", "0003_plan_dates_in_range"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("contenttypes", "0002_remove_content_type_name"),
     ]
 
     operations = [
@@ -53,6 +66,7 @@ class Migration(migrations.Migration):
             ],
             database_operations=[],
         ),
+        migrations.RunPython(content_type_follows, content_type_back),
         # The names follow the model's new app; these are real (and cheap) schema changes.
         migrations.RenameIndex(model_name="nodeevent", new_name="projects_event_node", old_name="supervision_event_node"),
         migrations.RemoveConstraint(model_name="nodeevent", name="supervision_nodeevent_kind_valid"),

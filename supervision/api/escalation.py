@@ -4,13 +4,15 @@ import datetime as dt
 from typing import Literal
 
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from core.api.pagination import ListParams, page_of, paginate
 from core.api.schemas import READ_ERRORS, WRITE_ERRORS, DateIn, Instant, Message, decimal2
+from projects.choices import DisposalMethod
 from projects.selectors import node_list
 
 from ..choices import CardKind
+from ..filters import CardFilterSet, SupervisionItemFilterSet, filterset_apply
 from ..selectors import card_list, recommitment_list, supervision_item_list
 from ..services import (
     card_revoke,
@@ -94,10 +96,25 @@ class CardOut(NodeRefOut):
         return decimal2(obj.points)
 
 
-class CardFilters(ListParams):
-    project: str | None = None
+class NodeRowFilters(ListParams):
+    """The filters of the office's lists (supervision.filters.NodeRowFilterSet): the
+    project's locality and the responsible unit by full name, a disposal method, and the
+    node's days overdue (from, to)."""
+
+    locality: str | None = None
     unit: str | None = None
+    method: DisposalMethod | None = None
+    overdue_min: int | None = Field(None, ge=0, le=36500, description="超期天数不少于")
+    overdue_max: int | None = Field(None, ge=0, le=36500, description="超期天数不多于")
+
+    def filter_data(self) -> dict:
+        return self.dict(exclude={"limit", "offset"}, exclude_none=True)
+
+
+class CardFilters(NodeRowFilters):
+    project: str | None = None
     kind: CardKind | None = None
+    revoked: bool | None = None
 
 
 class SupervisionItemOut(NodeRefOut):
@@ -116,7 +133,7 @@ class SupervisionItemOut(NodeRefOut):
         return obj.is_ready_to_close
 
 
-class SupervisionItemFilters(ListParams):
+class SupervisionItemFilters(NodeRowFilters):
     status: Literal["open", "closed"] | None = None
 
 
@@ -196,10 +213,9 @@ def recommitments_reject(request, recommitment_id: int, payload: DecisionIn | No
 
 @router.get("cards/", response={200: page_of(CardOut), **READ_ERRORS})
 def cards_list(request, filters: Query[CardFilters]):
-    """Cards on the nodes in the caller's scope, revoked ones included; newest breach first."""
-    cards = card_list(
-        user=request.auth, project=filters.project, unit=filters.unit, kind=filters.kind
-    )
+    """Cards on the nodes in the caller's scope, revoked ones included; newest breach first.
+    Filtered as the card list pages are (CardFilterSet)."""
+    cards = filterset_apply(CardFilterSet, filters.filter_data(), card_list(user=request.auth))
     return paginate(cards, filters)
 
 
@@ -217,8 +233,12 @@ def cards_revoke(request, card_id: int, payload: RevokeIn):
 )
 def supervision_items_list(request, filters: Query[SupervisionItemFilters]):
     """The priority supervision list: leaders their units' items (principal: all), the
-    supervision office all; unit staff are refused."""
-    return paginate(supervision_item_list(user=request.auth, status=filters.status), filters)
+    supervision office all; unit staff are refused. Filtered as the page is
+    (SupervisionItemFilterSet)."""
+    items = filterset_apply(
+        SupervisionItemFilterSet, filters.filter_data(), supervision_item_list(user=request.auth)
+    )
+    return paginate(items, filters)
 
 
 @router.get(

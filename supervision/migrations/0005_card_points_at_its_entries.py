@@ -7,11 +7,22 @@ from django.db import migrations, models
 def entries_to_cards(apps, schema_editor):
     Card = apps.get_model("supervision", "Card")
     PointsEntry = apps.get_model("scoring", "PointsEntry")
+    links: dict[int, dict[str, int]] = {}
     for entry_id, card_id, kind in PointsEntry.objects.filter(card__isnull=False).values_list(
         "pk", "card_id", "kind"
     ):
         field = "deduction_id" if kind == "card_deduction" else "reversal_id"
-        Card.objects.filter(pk=card_id).update(**{field: entry_id})
+        links.setdefault(card_id, {})[field] = entry_id
+    # One UPDATE per card: PostgreSQL refuses the NOT NULL change below while a row updated
+    # twice in this transaction still has deferred foreign-key checks pending.
+    for card_id, fields in links.items():
+        Card.objects.filter(pk=card_id).update(**fields)
+    orphans = list(Card.objects.filter(deduction__isnull=True).values_list("pk", flat=True)[:20])
+    if orphans:
+        raise RuntimeError(
+            f"cards without a deduction entry, which every card must have: {orphans}; "
+            "create their card_deduction entries, then migrate again"
+        )
 
 
 def cards_to_entries(apps, schema_editor):

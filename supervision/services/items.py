@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from core import clock
 from core.audit import audited_save
 from core.errors import Conflict
+from core.files import uploads_clean
 from core.i18n import in_record_language
 from core.text import text_clean
 from organization.models import User
@@ -16,6 +17,7 @@ from organization.permissions import Action, require
 from projects.choices import NodeEventKind
 from projects.models import Node
 from projects.services import node_event_record
+from projects.validators import PLAN_DATE_MAX
 
 from ..choices import InspectionMode, ItemStatus
 from ..models import InspectionAttachment, InspectionRecord, SupervisionItem
@@ -54,10 +56,15 @@ def supervision_item_add_inspection(
     text: str,
     files=(),
 ) -> InspectionRecord:
-    """Record what the supervision office did about an item, online or on site, with files."""
+    """Record what the supervision office did about an item, online or on site, with files
+    (photos, PDF, Office documents: each checked by size and content, or nothing is saved)."""
     _require_supervisor(actor)
     item = _open_item(item)
     errors = {}
+    try:
+        files = uploads_clean(files, field="files")
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
     if mode not in InspectionMode.values:
         errors["mode"] = [_("请选择督查方式（线上或线下）。")]
     try:
@@ -93,8 +100,14 @@ def supervision_item_add_inspection(
 def supervision_item_set_deadline(
     *, item: SupervisionItem, actor: User, deadline: dt.date | None
 ) -> SupervisionItem:
-    """Set (or clear) the deadline the supervision office holds the unit to."""
+    """Set (or clear) the deadline the supervision office holds the unit to: today or later."""
     _require_supervisor(actor)
+    if deadline is not None and deadline < clock.today():
+        raise ValidationError({"supervised_deadline": [_("督办期限不能早于今天。")]})
+    if deadline is not None and deadline > PLAN_DATE_MAX:
+        raise ValidationError(
+            {"supervised_deadline": [_("督办期限不能晚于 %(max)s。") % {"max": PLAN_DATE_MAX}]}
+        )
     item = _open_item(item)
     if item.supervised_deadline == deadline:
         return item

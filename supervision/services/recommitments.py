@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
@@ -131,6 +131,8 @@ def recommitment_decide(
     )
     rec.node = node
     require(actor, Action.DECIDE, unit_id=node.unit_id)
+    if rec.submitted_by_id == actor.pk:
+        raise PermissionDenied(_("不能审批自己提交的重新承诺，请由其他分管领导或主要领导审批。"))
     if rec.status != RecommitmentStatus.PENDING:
         raise Conflict(_("该重新承诺已经审批或已失效，不能再次审批。"), "already_decided")
     comment = text_clean(

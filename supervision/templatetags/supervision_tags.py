@@ -39,7 +39,7 @@ def deadline_hint(context, day: dt.date | None) -> str:
     calendar = getattr(holder, "_working_calendar", None)
     if calendar is None:
         calendar = WorkingCalendar.load()
-        setattr(holder, "_working_calendar", calendar)
+        holder._working_calendar = calendar
     left = sum(
         1
         for offset in range(1, (day - today).days + 1)

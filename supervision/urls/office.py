@@ -4,5 +4,15 @@ from ..views import office
 
 urlpatterns = [
     path("office/items/", office.items, name="items"),
+    path("office/items/<int:item_id>/", office.item_detail, name="item"),
+    path("office/items/<int:item_id>/inspections/", office.item_inspect, name="item-inspect"),
+    path("office/items/<int:item_id>/deadline/", office.item_deadline, name="item-deadline"),
+    path("office/items/<int:item_id>/close/", office.item_close, name="item-close"),
+    path(
+        "office/inspection-files/<int:attachment_id>/",
+        office.inspection_attachment,
+        name="inspection-attachment",
+    ),
     path("office/cards/", office.cards, name="cards"),
+    path("office/cards/<int:card_id>/revoke/", office.card_revoke_page, name="card-revoke"),
 ]
