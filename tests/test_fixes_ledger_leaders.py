@@ -4,13 +4,15 @@ import io
 
 import pytest
 from django.contrib.auth import authenticate
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from ledger.importing import ledger_import
 from organization.models import ApiToken, User
 from projects.models import Project
-from tests.factories import LocalityFactory, UserFactory
+from tests.factories import LocalityFactory, UserFactory, make_user
 from tests.test_ledger_import import ledger_row, run, run_failing, write_csv
 
 pytestmark = pytest.mark.django_db
@@ -113,6 +115,27 @@ def test_importing_again_finds_the_person_it_recorded(tmp_path):
     assert users() == before
     assert "新建包保领导" not in out
     assert "项目：新建0个，更新0个，无变化2个" in out.splitlines()
+
+
+def test_the_upload_preview_lists_the_leader_to_be_recorded(tmp_path, client):
+    """The office's upload page shows, before 确认导入, who will be recorded without a login;
+    nobody is recorded until the import is confirmed."""
+    # given
+    client.force_login(make_user("supervisor", username="dcb"))
+    path = write_csv(tmp_path / "台账.csv", two_projects_led_by("王五"))
+    upload = SimpleUploadedFile("台账.csv", path.read_bytes(), content_type="text/csv")
+    before = users()
+    # when
+    client.post(reverse("ledger-upload"), {"file": upload})
+    preview = client.get(reverse("ledger-upload"))
+    # then
+    sections = {s["label"]: s["entries"] for s in preview.context["preview"]["sections"]}
+    assert sections["新建包保领导（暂无登录账号，可用 add_user 以同一姓名开通）"] == ["王五"]
+    assert users() == before
+    # when
+    client.post(reverse("ledger-confirm"))
+    # then
+    assert User.objects.get(full_name="王五").has_usable_password() is False
 
 
 def test_a_name_that_is_not_a_valid_username_still_makes_one(tmp_path):
