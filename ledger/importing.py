@@ -16,6 +16,7 @@ from core.errors import Conflict
 from core.i18n import in_record_language
 from organization.choices import UnitKind
 from organization.models import Unit, User
+from organization.services import person_without_login_create
 from projects.choices import CompletionSource
 from projects.models import DisposalLine, Enterprise, Node, Project
 from supervision.services import node_change_due_date, node_complete
@@ -23,6 +24,8 @@ from supervision.services import node_change_due_date, node_complete
 from .parsing import NAME_BY_METHOD, Col, LedgerError, LedgerRow, ParsedLedger, ledger_parse
 
 CHANGE_REASON = "台账导入"
+USERNAME_LIKE = re.compile(r"[A-Za-z0-9_.@+-]+")
+FULL_NAME_MAX = User._meta.get_field("full_name").max_length
 TOWNSHIP_NAME = re.compile(r"[乡镇](?:人民政府|政府)?$")
 
 
@@ -41,6 +44,7 @@ class LedgerImportResult:
     nodes_unchanged: list[str] = field(default_factory=list)
     units_created: list[str] = field(default_factory=list)
     enterprises_created: list[str] = field(default_factory=list)
+    leaders_created: list[str] = field(default_factory=list)
     nodes_missing: list[str] = field(default_factory=list)
 
     @property
@@ -81,6 +85,16 @@ class LedgerImportResult:
                 % {
                     "count": len(self.enterprises_created),
                     "names": "、".join(self.enterprises_created),
+                }
+            )
+        if self.leaders_created:
+            lines.append(
+                _(
+                    "新建包保领导%(count)s人（暂无登录账号，可用 add_user 以同一姓名开通）：%(names)s"
+                )
+                % {
+                    "count": len(self.leaders_created),
+                    "names": "、".join(self.leaders_created),
                 }
             )
         if self.nodes_missing:
@@ -235,7 +249,12 @@ class _Plan:
         return errors
 
     def leader(self, name: str) -> tuple[User | None, str]:
-        """The active user a 包保领导 cell names (username first, then full name), or why not."""
+        """The active user a 包保领导 cell names (username first, then full name), or why not.
+
+        (None, "") is a name nobody bears yet: the import records that person, without a
+        login. A cell that reads as a username (Latin letters, digits, . @ + - _) and
+        matches nobody is a typo, not a new person.
+        """
         by_username = [u for u in self.users if u.username == name]
         if by_username:
             return by_username[0], ""
@@ -247,7 +266,30 @@ class _Plan:
                 "count": len(by_full_name),
                 "name": name,
             }
-        return None, _("系统中没有姓名或用户名为“%(name)s”的用户") % {"name": name}
+        if USERNAME_LIKE.fullmatch(name):
+            return None, _("系统中没有用户名为“%(name)s”的用户；新的包保领导请填写其姓名") % {
+                "name": name
+            }
+        if len(name) > FULL_NAME_MAX:
+            return None, _("系统中没有用户名为“%(name)s”的用户，作为姓名又超过%(max)s个字符") % {
+                "name": name,
+                "max": FULL_NAME_MAX,
+            }
+        return None, ""
+
+    def _leader(self, name: str, *, actor: User, row: int, result: LedgerImportResult) -> User:
+        """The user the cell names; a name nobody bears is recorded as a person without a login."""
+        leader, _message = self.leader(name)
+        if leader is None:
+            try:
+                leader = person_without_login_create(
+                    full_name=name, actor=actor, reason=CHANGE_REASON, username_prefix="台账-"
+                )
+            except ValidationError as exc:
+                raise _WriteFailed(LedgerError("；".join(exc.messages), row, Col.LEADER)) from None
+            self.users.append(leader)
+            result.leaders_created.append(name)
+        return leader
 
     def write(self, *, actor: User, result: LedgerImportResult) -> None:
         """Create or update units, enterprises, projects, disposal lines and nodes."""
@@ -290,7 +332,7 @@ class _Plan:
             )
         leader_name = next((row.leader for row in rows if row.leader), "")
         if leader_name:
-            values["leader"] = self.leader(leader_name)[0]
+            values["leader"] = self._leader(leader_name, actor=actor, row=first.row, result=result)
         project = self.projects.get(code)
         created = project is None
         if created:

@@ -40,6 +40,7 @@ SECTIONS = (
     ("nodes_unchanged", gettext_lazy("无变化的节点")),
     ("units_created", gettext_lazy("新建责任单位")),
     ("enterprises_created", gettext_lazy("新建企业")),
+    ("leaders_created", gettext_lazy("新建包保领导（暂无登录账号，可用 add_user 以同一姓名开通）")),
     ("nodes_missing", gettext_lazy("系统中有而台账中没有的节点（不会删除，请核对）")),
     ("warnings", gettext_lazy("警告")),
 )

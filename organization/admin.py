@@ -9,14 +9,32 @@ from django.utils.translation import ngettext
 from core.admin import HistoryAdmin
 
 from .models import ApiToken, Coverage, RoleAssignment, Unit, User
-from .services import api_token_revoke
+from .services import api_token_revoke, role_assign, role_remove
 
 
 class RoleAssignmentInline(admin.TabularInline):
+    """A person's roles, saved through role_assign and role_remove (see UserAdmin.save_formset)."""
+
     model = RoleAssignment
     fields = ("role", "unit")
     autocomplete_fields = ("unit",)
     extra = 0
+
+
+def _roles_save(formset, *, actor: User) -> None:
+    """Save a formset of roles through the services, so the admin grants what add_user grants.
+
+    A changed row is the old role taken away and the new one given: deletions first, so a
+    role taken and given back in one save ends as given.
+    """
+    formset.save(commit=False)  # works out the new, changed and deleted rows; writes nothing
+    for assignment in formset.deleted_objects:
+        role_remove(assignment=assignment, actor=actor)
+    for assignment, _fields in formset.changed_objects:
+        role_remove(assignment=assignment, actor=actor)
+        role_assign(user=formset.instance, role=assignment.role, unit=assignment.unit, actor=actor)
+    for assignment in formset.new_objects:
+        role_assign(user=formset.instance, role=assignment.role, unit=assignment.unit, actor=actor)
 
 
 @admin.register(User)
@@ -56,6 +74,12 @@ class UserAdmin(HistoryAdmin, DjangoUserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("role_assignments__unit")
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is RoleAssignment:
+            _roles_save(formset, actor=request.user)
+        else:
+            super().save_formset(request, form, formset, change)
+
     @admin.display(description=_("角色"))
     def roles(self, obj: User) -> str:
         return "；".join(
@@ -91,11 +115,28 @@ class UnitAdmin(HistoryAdmin):
 
 @admin.register(RoleAssignment)
 class RoleAssignmentAdmin(HistoryAdmin):
+    """Roles given and taken through role_assign and role_remove, as add_user does."""
+
     list_display = ("user", "role", "unit")
     list_filter = ("role", "unit__kind", "unit")
     search_fields = ("user__username", "user__full_name", "unit__name")
     autocomplete_fields = ("user", "unit")
     list_select_related = ("user", "unit")
+
+    def save_model(self, request, obj, form, change):
+        if change and form.has_changed():
+            role_remove(assignment=obj, actor=request.user)
+        assignment, _created = role_assign(
+            user=obj.user, role=obj.role, unit=obj.unit, actor=request.user
+        )
+        obj.pk = assignment.pk
+
+    def delete_model(self, request, obj):
+        role_remove(assignment=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for assignment in queryset:
+            role_remove(assignment=assignment, actor=request.user)
 
 
 @admin.register(Coverage)

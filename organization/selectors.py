@@ -3,10 +3,11 @@
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db.models import Q
 
 from .choices import Role
-from .models import RoleAssignment, User
+from .models import ApiToken, RoleAssignment, User
 
 
 @dataclass(frozen=True)
@@ -91,3 +92,22 @@ def supervision_office():
 def system_user() -> User:
     """The account the sweep and other automatic writes are recorded under."""
     return User.objects.get(username=settings.NODETRACK_SYSTEM_USERNAME)
+
+
+def people_without_login(*, full_name: str):
+    """Active people of that name who cannot sign in: no usable password, no live API token.
+
+    A ledger import records an unknown 包保领导 this way; add_user later gives them a login.
+    Superusers and the system account never count, whatever their password.
+    """
+    return (
+        User.objects.filter(
+            full_name=full_name,
+            is_active=True,
+            is_superuser=False,
+            password__startswith=UNUSABLE_PASSWORD_PREFIX,
+        )
+        .exclude(username=settings.NODETRACK_SYSTEM_USERNAME)
+        .exclude(pk__in=ApiToken.objects.filter(revoked_at__isnull=True).values("user_id"))
+        .order_by("pk")
+    )

@@ -1,5 +1,7 @@
 """Writes about people: accounts, their roles and their API tokens."""
 
+import re
+
 from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import Group, Permission
@@ -11,6 +13,10 @@ from django.utils.translation import gettext as _
 
 from .choices import Role
 from .models import ApiToken, RoleAssignment, Unit, User
+from .selectors import people_without_login
+
+# What Django's username validator refuses (it takes letters, digits and @ . + - _).
+USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
 
 
 @transaction.atomic
@@ -26,12 +32,33 @@ def user_ensure(
 
     Returns the user and whether anything was written. `None` for full_name or email
     leaves the stored value alone.
+
+    A new username with a full name that exactly one person without a login bears (a
+    包保领导 a ledger import recorded) gives that person the login, so the projects they
+    lead stay theirs. Two such people of that name is an error: nobody is guessed. An
+    account that can already sign in is never taken over by its name.
     """
     user = User.objects.select_for_update().filter(username=username).first()
     created = user is None
+    if created and full_name:
+        people = list(people_without_login(full_name=full_name).select_for_update())
+        if len(people) > 1:
+            raise ValidationError(
+                _(
+                    "系统中有%(count)s位未开通登录的人员姓名为“%(name)s”，无法确定是哪一位，"
+                    "请在管理后台核对后再开通。"
+                )
+                % {"count": len(people), "name": full_name},
+                code="ambiguous_person",
+            )
+        if people:
+            user, created = people[0], False
+    changed = created
     if created:
         user = User(username=username)
-    changed = created
+    elif user.username != username:  # a person without a login gets one
+        user.username = username
+        changed = True
     if full_name is not None and user.full_name != full_name:
         user.full_name = full_name
         changed = True
@@ -52,6 +79,32 @@ def user_ensure(
 
 
 @transaction.atomic
+def person_without_login_create(
+    *, full_name: str, actor: User | None, reason: str = "", username_prefix: str = ""
+) -> User:
+    """Record a person who cannot sign in yet (a ledger's unknown 包保领导); add_user gives a login.
+
+    Active, so they stand as the leader of their projects under their name, but with an
+    unusable password: nobody signs in as them until add_user gives them a login. The
+    username is the prefix and the name (what a username may hold of it), numbered when
+    taken; a prefix keeps it from being the bare name, which would match before full names.
+    """
+    base = username_prefix + (USERNAME_UNSAFE.sub("", full_name) or "person")
+    username, number = base, 1
+    while User.objects.filter(username=username).exists():
+        number += 1
+        username = f"{base}-{number}"
+    user = User(username=username, full_name=full_name)
+    user.set_unusable_password()
+    user.full_clean()
+    user._history_user = actor
+    if reason:
+        user._change_reason = reason
+    user.save()
+    return user
+
+
+@transaction.atomic
 def role_assign(
     *, user: User, role: str, unit: Unit | None = None, actor: User | None
 ) -> tuple[RoleAssignment, bool]:
@@ -68,7 +121,7 @@ def role_assign(
             code="unit_forbidden",
         )
     if role == Role.SUPERVISOR:
-        _admin_access_for_supervision_office(user=user, actor=actor)
+        _admin_access_grant(user=user, actor=actor)
     existing = RoleAssignment.objects.filter(user=user, role=role, unit=unit).first()
     if existing is not None:
         return existing, False
@@ -77,6 +130,33 @@ def role_assign(
     assignment._history_user = actor
     assignment.save()
     return assignment, True
+
+
+@transaction.atomic
+def role_remove(*, assignment: RoleAssignment, actor: User | None) -> bool:
+    """Take a role away; returns False when it was already gone.
+
+    The last 督查办 role takes the admin access it gave with it, unless something else
+    still gives the account a use for the admin: superuser, another group, or permissions
+    of its own.
+    """
+    assignment = (
+        RoleAssignment.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(pk=assignment.pk)
+        .first()
+    )
+    if assignment is None:
+        return False
+    user = assignment.user
+    assignment._history_user = actor
+    assignment.delete()
+    if (
+        assignment.role == Role.SUPERVISOR
+        and not RoleAssignment.objects.filter(user=user, role=Role.SUPERVISOR).exists()
+    ):
+        _admin_access_withdraw(user=user, actor=actor)
+    return True
 
 
 SUPERVISION_OFFICE_GROUP = "督查办"
@@ -104,13 +184,26 @@ def supervision_office_group() -> Group:
     return group
 
 
-def _admin_access_for_supervision_office(*, user: User, actor: User | None) -> None:
+def _admin_access_grant(*, user: User, actor: User | None) -> None:
     """The supervision office keeps the calendar, rules and templates in the admin."""
-    if not user.is_staff:
-        user.is_staff = True
+    # Read under a lock: the caller's copy may predate a withdrawal in the same request.
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if not locked.is_staff:
+        locked.is_staff = True
+        locked._history_user = actor
+        locked.save(update_fields=["is_staff"])
+    user.is_staff = True
+    user.groups.add(supervision_office_group())
+
+
+def _admin_access_withdraw(*, user: User, actor: User | None) -> None:
+    """Leave the office's admin group; keep is_staff only while the admin still serves them."""
+    user.groups.remove(*Group.objects.filter(name=SUPERVISION_OFFICE_GROUP))
+    keeps_admin = user.is_superuser or user.groups.exists() or user.user_permissions.exists()
+    if user.is_staff and not keeps_admin:
+        user.is_staff = False
         user._history_user = actor
         user.save(update_fields=["is_staff"])
-    user.groups.add(supervision_office_group())
 
 
 @transaction.atomic

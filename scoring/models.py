@@ -4,9 +4,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.formats import points_text
 from organization.models import Unit, choices_check
 
 from .choices import EntryKind
@@ -55,9 +57,11 @@ class RuleVersion(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.effective_from:%Y-%m-%d} 起：黄牌{self.yellow_points}分 红牌{self.red_points}分"
-        )
+        return gettext("%(date)s 起：黄牌%(yellow)s分 红牌%(red)s分") % {
+            "date": f"{self.effective_from:%Y-%m-%d}",
+            "yellow": points_text(self.yellow_points),
+            "red": points_text(self.red_points),
+        }
 
 
 class PointsEntry(models.Model):
@@ -106,4 +110,9 @@ class PointsEntry(models.Model):
         indexes = [models.Index(fields=["unit", "occurred_at"], name="scoring_entry_unit_time")]
 
     def __str__(self) -> str:
-        return f"{self.unit} {self.points:+} {self.reason}"
+        sign = "+" if self.points > 0 else ""
+        return gettext("%(unit)s %(points)s分 %(reason)s") % {
+            "unit": self.unit,
+            "points": sign + points_text(self.points),
+            "reason": self.reason,
+        }

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -382,4 +384,8 @@ class SweepRun(models.Model):
         ordering = ["-started_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.started_at:%Y-%m-%d %H:%M} yellow={self.yellow} red={self.red}"
+        return gettext("%(started)s 巡检：黄牌%(yellow)s张，红牌%(red)s张") % {
+            "started": f"{timezone.localtime(self.started_at):%Y-%m-%d %H:%M}",
+            "yellow": self.yellow,
+            "red": self.red,
+        }

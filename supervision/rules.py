@@ -6,8 +6,9 @@ Nothing here reads the database or the clock; every instant is passed in. See do
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from enum import StrEnum
 
 from core.clock import end_of_day_instant, local_date
 from core.versioning import in_force
@@ -70,13 +71,23 @@ class NodeFacts:
     revoked: frozenset[tuple[str, dt.date]] = frozenset()
 
 
+class Breach(StrEnum):
+    """Which deadline a card breaks, so that its texts can say what happened."""
+
+    DUE_DATE = "due_date"  # the node's planned date passed (the yellow card)
+    GRACE = "grace"  # no recommitment came within the grace window
+    COMMITTED = "committed"  # an approved committed date passed
+
+
 @dataclass(frozen=True)
 class CardDue:
-    """A card the rules owe the node: its kind, the deadline it breaks and the breach instant."""
+    """A card the rules owe the node: its kind, the deadline it breaks, the breach instant and
+    which deadline that is."""
 
     kind: str
     deadline: dt.date
     breached_at: dt.datetime
+    reason: Breach
 
 
 @dataclass(frozen=True)
@@ -150,7 +161,7 @@ def _committed_deadlines(facts: NodeFacts) -> list[dt.date]:
     return deadlines
 
 
-def _grace_breach(
+def grace_breach(
     facts: NodeFacts, workdays: int, is_workday: IsWorkday
 ) -> tuple[dt.date, dt.datetime] | None:
     """The deadline and breach instant of the running grace window, or None if the clock stopped.
@@ -187,22 +198,26 @@ def evaluate(
         ):
             return Evaluation(None, None)
         if as_of >= yellow_breach:
-            return Evaluation(CardDue(CardKind.YELLOW, facts.due_date, yellow_breach), None)
+            return Evaluation(
+                CardDue(CardKind.YELLOW, facts.due_date, yellow_breach, Breach.DUE_DATE), None
+            )
         return Evaluation(None, yellow_breach)
 
     if facts.red is not None:
         return Evaluation(None, None)
 
-    candidates: list[CardDue] = []
-    for committed in _committed_deadlines(facts):
-        candidates.append(CardDue(CardKind.RED, committed, end_of_day_instant(committed)))
-    grace = _grace_breach(facts, grace_workdays, is_workday)
+    # Committed dates first: on a tie with the grace window, the approved date is the reason.
+    candidates: list[CardDue] = [
+        CardDue(CardKind.RED, committed, end_of_day_instant(committed), Breach.COMMITTED)
+        for committed in _committed_deadlines(facts)
+    ]
+    grace = grace_breach(facts, grace_workdays, is_workday)
     if grace is not None:
-        candidates.append(CardDue(CardKind.RED, grace[0], grace[1]))
+        candidates.append(CardDue(CardKind.RED, grace[0], grace[1], Breach.GRACE))
     # A red card is never dated before the yellow card it follows.
     floor = facts.yellow.breached_at
     if floor is not None:
-        candidates = [CardDue(c.kind, c.deadline, max(c.breached_at, floor)) for c in candidates]
+        candidates = [replace(c, breached_at=max(c.breached_at, floor)) for c in candidates]
     candidates = [
         c
         for c in candidates

@@ -489,9 +489,13 @@ BAD_ROWS = {
             "第5行 面积(亩)：与第2行同一项目编号的“收储收回56.30”不一致",
         ],
     ),
-    "unknown leader": (
-        [ledger_row(包保领导="王五")],
-        ["第2行 包保领导：系统中没有姓名或用户名为“王五”的用户"],
+    "unknown username as leader": (
+        [ledger_row(包保领导="wangwu")],
+        ["第2行 包保领导：系统中没有用户名为“wangwu”的用户；新的包保领导请填写其姓名"],
+    ),
+    "unknown leader name too long": (
+        [ledger_row(包保领导="王" * 51)],
+        [f"第2行 包保领导：系统中没有用户名为“{'王' * 51}”的用户，作为姓名又超过50个字符"],
     ),
     "ambiguous leader": (
         [ledger_row(包保领导="刘洋")],
@@ -585,7 +589,7 @@ def test_every_error_in_the_file_is_listed_in_row_order(tmp_path, existing_data)
     path = write_xlsx(
         tmp_path / "台账.xlsx",
         [
-            ledger_row(计划完成日期="2026-13-01", 包保领导="王五"),
+            ledger_row(计划完成日期="2026-13-01", 包保领导="wang_wu"),
             ledger_row(节点序号="2"),  # a good row
             ledger_row(节点序号="2", 处置方式="收回", 完成日期="2099-12-31"),
             ledger_row(项目编号="", **{"面积(亩)": "-1"}),
@@ -598,7 +602,7 @@ def test_every_error_in_the_file_is_listed_in_row_order(tmp_path, existing_data)
     # then
     assert errors == [
         "第3行 计划完成日期：无法识别的日期“2026-13-01”",
-        "第3行 包保领导：系统中没有姓名或用户名为“王五”的用户",
+        "第3行 包保领导：系统中没有用户名为“wang_wu”的用户；新的包保领导请填写其姓名",
         "第5行 处置方式：无法识别的处置方式“收回”" + METHOD_HINT,
         "第5行 节点序号：项目“FX-001”的节点序号2与第4行重复",
         "第5行 完成日期：“2099-12-31”晚于今天，完成日期不能是将来的日期",

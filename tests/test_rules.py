@@ -84,7 +84,7 @@ YELLOW_CASES = [
     pytest.param(
         NodeFacts(due_date=d("2026-11-20")),
         "2026-11-21 00:00",
-        CardDue("yellow", d("2026-11-20"), at("2026-11-21 00:00")),
+        CardDue("yellow", d("2026-11-20"), at("2026-11-21 00:00"), "due_date"),
         None,
         id="breached-at-midnight-after-the-due-date",
     ),
@@ -98,14 +98,14 @@ YELLOW_CASES = [
     pytest.param(
         NodeFacts(due_date=d("2026-11-20"), completed_at=at("2026-11-21 00:00")),
         "2026-11-22 09:00",
-        CardDue("yellow", d("2026-11-20"), at("2026-11-21 00:00")),
+        CardDue("yellow", d("2026-11-20"), at("2026-11-21 00:00"), "due_date"),
         None,
         id="completed-late-still-earns-its-card",
     ),
     pytest.param(
         NodeFacts(due_date=d("2026-11-20")),
         "2026-11-26 10:00",
-        CardDue("yellow", d("2026-11-20"), at("2026-11-21 00:00")),
+        CardDue("yellow", d("2026-11-20"), at("2026-11-21 00:00"), "due_date"),
         None,
         id="after-an-outage-dated-at-the-true-breach",
     ),
@@ -119,7 +119,7 @@ YELLOW_CASES = [
     pytest.param(
         NodeFacts(due_date=d("2026-12-05"), revoked=frozenset({("yellow", d("2026-11-20"))})),
         "2026-12-06 00:00",
-        CardDue("yellow", d("2026-12-05"), at("2026-12-06 00:00")),
+        CardDue("yellow", d("2026-12-05"), at("2026-12-06 00:00"), "due_date"),
         None,
         id="after-a-revoked-yellow-a-moved-due-date-earns-its-own-card",
     ),
@@ -146,14 +146,14 @@ RED_CASES = [
     pytest.param(
         NodeFacts(due_date=d("2026-11-26"), yellow=Y),
         "2026-12-03 00:00",
-        CardDue("red", d("2026-12-02"), GRACE_BREACH),
+        CardDue("red", d("2026-12-02"), GRACE_BREACH, "grace"),
         None,
         id="no-recommitment-in-3-working-days",
     ),
     pytest.param(
         NodeFacts(due_date=d("2026-11-26"), yellow=Y),
         "2026-12-09 08:00",
-        CardDue("red", d("2026-12-02"), GRACE_BREACH),
+        CardDue("red", d("2026-12-02"), GRACE_BREACH, "grace"),
         None,
         id="grace-red-after-outage-true-breach",
     ),
@@ -171,7 +171,7 @@ RED_CASES = [
             due_date=d("2026-11-26"), yellow=Y, recommitments=(rec("2026-12-03 00:00", "pending"),)
         ),
         "2026-12-03 08:00",
-        CardDue("red", d("2026-12-02"), GRACE_BREACH),
+        CardDue("red", d("2026-12-02"), GRACE_BREACH, "grace"),
         None,
         id="recommitment-after-the-window-does-not-stop-it",
     ),
@@ -193,7 +193,7 @@ RED_CASES = [
             recommitments=(rec("2026-11-30 10:00", "rejected", "2026-12-01 15:00"),),
         ),
         "2026-12-05 00:00",
-        CardDue("red", d("2026-12-04"), at("2026-12-05 00:00")),
+        CardDue("red", d("2026-12-04"), at("2026-12-05 00:00"), "grace"),
         None,
         id="rejection-window-expires",
     ),
@@ -231,7 +231,7 @@ RED_CASES = [
             recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00", "2026-12-15"),),
         ),
         "2026-12-16 00:00",
-        CardDue("red", d("2026-12-15"), at("2026-12-16 00:00")),
+        CardDue("red", d("2026-12-15"), at("2026-12-16 00:00"), "committed"),
         None,
         id="approved-date-breached",
     ),
@@ -257,7 +257,7 @@ RED_CASES = [
             recommitments=(rec("2026-11-30 10:00", "approved", "2026-11-30 16:00", "2026-12-15"),),
         ),
         "2026-12-20 00:00",
-        CardDue("red", d("2026-12-15"), at("2026-12-16 00:00")),
+        CardDue("red", d("2026-12-15"), at("2026-12-16 00:00"), "committed"),
         None,
         id="completed-after-the-committed-breach-still-red",
     ),
@@ -283,7 +283,7 @@ RED_CASES = [
             recommitments=(rec("2026-12-04 10:00", "approved", "2026-12-04 16:00", "2026-12-25"),),
         ),
         "2026-12-04 17:00",
-        CardDue("red", d("2026-12-02"), GRACE_BREACH),
+        CardDue("red", d("2026-12-02"), GRACE_BREACH, "grace"),
         None,
         id="late-recommitment-approved-does-not-undo-the-grace-breach",
     ),
@@ -305,7 +305,7 @@ RED_CASES = [
             recommitments=(rec("2026-12-04 10:00", "approved", "2026-12-04 16:00", "2026-12-15"),),
         ),
         "2026-12-16 00:00",
-        CardDue("red", d("2026-12-15"), at("2026-12-16 00:00")),
+        CardDue("red", d("2026-12-15"), at("2026-12-16 00:00"), "committed"),
         None,
         id="after-a-revoked-red-the-approved-date-still-has-teeth",
     ),
@@ -317,9 +317,20 @@ RED_CASES = [
             recommitments=(rec("2026-12-04 10:00", "rejected", "2026-12-04 16:00"),),
         ),
         "2026-12-10 00:00",
-        CardDue("red", d("2026-12-09"), at("2026-12-10 00:00")),
+        CardDue("red", d("2026-12-09"), at("2026-12-10 00:00"), "grace"),
         None,
         id="after-a-revoked-red-a-rejection-opens-a-new-window",
+    ),
+    pytest.param(
+        NodeFacts(
+            due_date=d("2026-11-26"),
+            yellow=Y,
+            recommitments=(rec("2026-12-03 00:00", "approved", "2026-12-03 00:00", "2026-12-02"),),
+        ),
+        "2026-12-03 00:00",
+        CardDue("red", d("2026-12-02"), GRACE_BREACH, "committed"),
+        None,
+        id="a-tie-between-an-approved-date-and-the-window-names-the-approved-date",
     ),
 ]
 
@@ -337,7 +348,7 @@ def test_red_grace_across_spring_festival_and_make_up_saturday():
     # then: Fri 13, Sat 14, Tue 24 are the three working days
     assert evaluate(facts, "2026-02-24 23:59", official).due is None
     assert evaluate(facts, "2026-02-25 00:00", official).due == CardDue(
-        "red", d("2026-02-24"), at("2026-02-25 00:00")
+        "red", d("2026-02-24"), at("2026-02-25 00:00"), "grace"
     )
 
 
@@ -356,7 +367,7 @@ def test_grace_window_uses_the_issue_day_not_the_breach_day():
 # recommitment in the new cycle, Mon 14, Tue 15 and Wed 16 are its working days.
 OLD_CYCLE_REVOKED = frozenset({("yellow", d("2026-11-20"))})
 NEW_YELLOW = yellow("2026-12-11 00:05", breached="2026-12-11 00:00")
-NEW_GRACE_RED = CardDue("red", d("2026-12-16"), at("2026-12-17 00:00"))
+NEW_GRACE_RED = CardDue("red", d("2026-12-16"), at("2026-12-17 00:00"), "grace")
 LAPSED_OLD = rec("2026-11-23 10:00", "lapsed", "2026-11-24 09:00", "2026-12-05")
 APPROVED_OLD = rec("2026-11-23 10:00", "approved", "2026-11-23 16:00", "2026-12-05")
 
@@ -457,7 +468,7 @@ CYCLE_CASES = [
             committed="2026-12-20",
         ),
         "2026-12-21 00:00",
-        CardDue("red", d("2026-12-20"), at("2026-12-21 00:00")),
+        CardDue("red", d("2026-12-20"), at("2026-12-21 00:00"), "committed"),
         None,
         id="new-approved-date-breached",
     ),
@@ -490,7 +501,7 @@ CYCLE_CASES = [
     pytest.param(
         cycle(rec("2026-12-11 09:00", "approved", "2026-12-11 10:00", "2026-12-05")),
         "2026-12-11 10:00",
-        CardDue("red", d("2026-12-05"), at("2026-12-11 00:00")),
+        CardDue("red", d("2026-12-05"), at("2026-12-11 00:00"), "committed"),
         None,
         id="red-not-dated-before-its-yellow",
     ),
@@ -511,7 +522,7 @@ SUPERSEDED_CASES = [
     pytest.param(
         cycle(*APPROVED_TWICE),
         "2026-12-21 08:05",
-        CardDue("red", d("2026-12-20"), at("2026-12-21 00:00")),
+        CardDue("red", d("2026-12-20"), at("2026-12-21 00:00"), "committed"),
         None,
         id="approval-after-the-breach-does-not-cancel-the-red",
     ),
@@ -525,7 +536,7 @@ SUPERSEDED_CASES = [
     pytest.param(
         cycle(*REPLACED_IN_TIME),
         "2026-12-29 00:00",
-        CardDue("red", d("2026-12-28"), at("2026-12-29 00:00")),
+        CardDue("red", d("2026-12-28"), at("2026-12-29 00:00"), "committed"),
         None,
         id="the-replacing-date-rules-after-it",
     ),

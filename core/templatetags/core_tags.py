@@ -1,17 +1,14 @@
 """How the pages write dates and points for county staff (ui.md, "The words and the lights")."""
 
 import datetime as dt
-from decimal import Decimal
 
 from django import template
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from core import clock
+from core.formats import date_cn, points_text
 
 register = template.Library()
-
-WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 
 @register.filter
@@ -21,15 +18,7 @@ def cn_date(value) -> str:
         return ""
     if isinstance(value, dt.datetime):
         value = timezone.localtime(value).date()
-    weekday = _(WEEKDAYS[value.weekday()])
-    if value.year == clock.today().year:
-        return _("%(m)s月%(d)s日（%(w)s）") % {"m": value.month, "d": value.day, "w": weekday}
-    return _("%(y)s年%(m)s月%(d)s日（%(w)s）") % {
-        "y": value.year,
-        "m": value.month,
-        "d": value.day,
-        "w": weekday,
-    }
+    return date_cn(value, today=clock.today())
 
 
 @register.filter
@@ -46,8 +35,7 @@ def points(value) -> str:
     """Points without trailing zeros: 1, 2, 0.5."""
     if value in (None, ""):
         return ""
-    text = format(Decimal(value).normalize(), "f")
-    return text
+    return points_text(value)
 
 
 @register.filter

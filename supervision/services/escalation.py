@@ -4,7 +4,7 @@ import datetime as dt
 import logging
 import socket
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from core import clock
 from core.audit import audited_save
+from core.formats import date_cn, points_text
 from core.i18n import in_record_language
 from organization.models import User
 from organization.selectors import system_user
@@ -189,18 +190,21 @@ def _node_escalate(node_id: int, ctx, actor: User, as_of, counts: SweepCounts) -
             evaluation = ctx.evaluate(facts, as_of)
             if evaluation.due is None:
                 break
-            if not _card_issue(node, evaluation.due, ctx, actor, as_of, counts):
+            if not _card_issue(node, evaluation.due, facts, ctx, actor, as_of, counts):
                 break
         evaluation = ctx.evaluate(node_facts([node])[node.pk], as_of)
         Node.objects.filter(pk=node.pk).update(next_escalation_at=_schedule(evaluation))
 
 
-def _card_issue(node: Node, due: rules.CardDue, ctx, actor, as_of, counts) -> bool:
+def _card_issue(
+    node: Node, due: rules.CardDue, facts: rules.NodeFacts, ctx, actor, as_of, counts
+) -> bool:
     """Write one card with its deduction, its supervision item and its notifications."""
     policy = ctx.policy_on(clock.local_date(due.breached_at))
     points = rules.card_points(policy, due.kind)
     kind_label = CardKind(due.kind).label
-    deadline = f"{due.deadline:%Y-%m-%d}"
+    what = _breach_text(due, facts, ctx)
+    amount = points_text(points)
     try:
         with transaction.atomic():
             deduction = PointsEntry.objects.create(
@@ -210,8 +214,14 @@ def _card_issue(node: Node, due: rules.CardDue, ctx, actor, as_of, counts) -> bo
                 rule_version_id=policy.version_id,
                 occurred_at=due.breached_at,
                 created_by=actor,
-                reason=_("%(node)s 超过期限 %(deadline)s，%(kind)s扣%(points)s分")
-                % {"node": node, "deadline": deadline, "kind": kind_label, "points": points},
+                reason=_("%(project)s 节点“%(node)s”%(what)s，%(kind)s扣%(points)s分")
+                % {
+                    "project": node.project,
+                    "node": node.name,
+                    "what": what,
+                    "kind": kind_label,
+                    "points": amount,
+                },
             )
             card = Card(
                 node=node,
@@ -232,28 +242,61 @@ def _card_issue(node: Node, due: rules.CardDue, ctx, actor, as_of, counts) -> bo
         kind=NodeEventKind.CARD_ISSUED,
         actor=actor,
         at=as_of,
-        message=_("%(kind)s：超过期限 %(deadline)s") % {"kind": kind_label, "deadline": deadline},
+        message=_("%(kind)s：%(what)s，扣%(points)s分")
+        % {"kind": kind_label, "what": what, "points": amount},
         card=card.pk,
         breached_at=due.breached_at.isoformat(),
         points=str(points),
     )
+    body = _("责任单位：%(unit)s。%(what)s，扣%(points)s分。") % {
+        "unit": node.unit,
+        "what": what,
+        "points": amount,
+    }
     if due.kind == CardKind.YELLOW:
         counts.yellow += 1
+        body += _yellow_card_next_step(node, due, facts, ctx, as_of)
     else:
         counts.red += 1
         counts.items += _red_card_follow_up(node, card, actor, as_of)
+        body += _("已列入重点督办事项。")
     counts.notifications += notifications_create(
         recipients=ctx.card_recipients(node.unit_id),
         kind=NotificationKind.CARD_ISSUED,
         event_key=f"card:{card.pk}",
         node=node,
         at=as_of,
-        title=_("%(unit)s 的节点“%(node)s”被亮%(kind)s")
-        % {"unit": node.unit, "node": node.name, "kind": kind_label},
-        body=_("项目 %(project)s，节点“%(node)s”超过期限 %(deadline)s，扣%(points)s分。")
-        % {"project": node.project, "node": node.name, "deadline": deadline, "points": points},
+        title=_("%(project)s 节点“%(node)s”被亮%(kind)s")
+        % {"project": node.project, "node": node.name, "kind": kind_label},
+        body=body,
     )
     return True
+
+
+def _breach_text(due: rules.CardDue, facts: rules.NodeFacts, ctx) -> str:
+    """What the node failed, in the words of the card's reason (stored texts, no weekday)."""
+    day = date_cn(due.deadline, today=clock.local_date(due.breached_at), weekday=False)
+    match due.reason:
+        case rules.Breach.GRACE:
+            return _("未在%(days)s个工作日内提交重新承诺") % {"days": ctx.grace_workdays(facts)}
+        case rules.Breach.COMMITTED:
+            return _("超过承诺完成时间 %(date)s") % {"date": day}
+    return _("超过计划完成时间 %(date)s") % {"date": day}
+
+
+def _yellow_card_next_step(
+    node: Node, due: rules.CardDue, facts: rules.NodeFacts, ctx, as_of
+) -> str:
+    """What the unit does after a yellow card and by when; nothing for a node already done."""
+    if node.completed_at is not None:
+        return ""
+    carded = replace(facts, yellow=rules.CardFact(due.kind, as_of, due.breached_at))
+    window = rules.grace_breach(carded, ctx.grace_workdays(carded), ctx.calendar.is_workday)
+    if window is None:
+        return ""
+    return _("请在%(date)s前说明超期原因并重新承诺完成时间。") % {
+        "date": date_cn(window[0], today=clock.local_date(as_of))
+    }
 
 
 def _red_card_follow_up(node: Node, card: Card, actor, as_of) -> int:

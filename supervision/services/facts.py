@@ -52,13 +52,16 @@ class EscalationContext:
     def policy_on(self, day: dt.date) -> rules.EscalationPolicy:
         return rules.policy_on(self.policies, day)
 
-    def evaluate(self, facts: rules.NodeFacts, as_of: dt.datetime) -> rules.Evaluation:
-        # The grace window is the one in force when the yellow card was issued.
+    def grace_workdays(self, facts: rules.NodeFacts) -> int:
+        """The grace window in force when the node's yellow card was issued."""
         anchor = clock.local_date(facts.yellow.issued_at) if facts.yellow else facts.due_date
+        return self.policy_on(anchor).grace_workdays
+
+    def evaluate(self, facts: rules.NodeFacts, as_of: dt.datetime) -> rules.Evaluation:
         return rules.evaluate(
             facts,
             as_of,
-            grace_workdays=self.policy_on(anchor).grace_workdays,
+            grace_workdays=self.grace_workdays(facts),
             is_workday=self.calendar.is_workday,
         )
 

@@ -84,3 +84,17 @@ def notifications_mark_all_read(*, actor: User) -> int:
     return Notification.objects.filter(recipient=actor, read_at__isnull=True).update(
         read_at=clock.now()
     )
+
+
+def notifications_settle(*, event_key: str, at: dt.datetime) -> int:
+    """Mark every unread notification of an event read: its work was done (by anyone).
+
+    A recommitment waits for any one of its approvers; once one decides, or it lapses,
+    the others' "待您审批" is no longer theirs to act on.
+    """
+    return Notification.objects.filter(event_key=event_key, read_at__isnull=True).update(read_at=at)
+
+
+def recommitment_waiting_key(recommitment_id: int) -> str:
+    """The event key of the approvers' notification about a pending recommitment."""
+    return f"recommitment:{recommitment_id}:waiting"

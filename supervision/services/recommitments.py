@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from core import clock
 from core.audit import audited_save
 from core.errors import Conflict
+from core.formats import date_cn
 from core.i18n import in_record_language
 from core.text import text_clean
 from organization.models import User
@@ -19,11 +20,16 @@ from projects.models import Node
 from projects.services import node_check_fresh, node_event_record, node_lock
 from projects.validators import plan_date_error
 
+from .. import rules
 from ..choices import CardKind, NotificationKind, RecommitmentStatus
 from ..models import Card, Recommitment
 from .escalation import nodes_refresh_escalation
 from .facts import EscalationContext, node_facts
-from .notifications import notifications_create
+from .notifications import (
+    notifications_create,
+    notifications_settle,
+    recommitment_waiting_key,
+)
 
 
 @in_record_language
@@ -101,17 +107,13 @@ def recommitment_submit(
     notifications_create(
         recipients=recommitment_approvers(unit_id=node.unit_id),
         kind=NotificationKind.RECOMMITMENT_WAITING,
-        event_key=f"recommitment:{rec.pk}:waiting",
+        event_key=recommitment_waiting_key(rec.pk),
         node=node,
         at=now,
-        title=_("%(unit)s 提交了重新承诺，待您审批") % {"unit": node.unit},
-        body=_("节点“%(node)s”（项目 %(project)s）申请于 %(date)s 前完成。超期原因：%(reason)s")
-        % {
-            "node": node.name,
-            "project": node.project,
-            "date": f"{new_due_date:%Y-%m-%d}",
-            "reason": reason,
-        },
+        title=_("%(project)s 节点“%(node)s”：%(unit)s 提交了重新承诺，待您审批")
+        % {"project": node.project, "node": node.name, "unit": node.unit},
+        body=_("申请于%(date)s前完成。超期原因：%(reason)s")
+        % {"date": date_cn(new_due_date, today=clock.local_date(now)), "reason": reason},
     )
     nodes_refresh_escalation(node_ids=[node.pk])
     return rec
@@ -188,15 +190,37 @@ def recommitment_decide(
         new_due_date=rec.new_due_date.isoformat(),
         **extra,
     )
+    notifications_settle(event_key=recommitment_waiting_key(rec.pk), at=now)
     notifications_create(
         recipients=[rec.submitted_by],
         kind=NotificationKind.RECOMMITMENT_DECIDED,
         event_key=f"recommitment:{rec.pk}:decided",
         node=node,
         at=now,
-        title=_("重新承诺%(status)s：%(node)s")
-        % {"status": rec.get_status_display(), "node": node.name},
-        body=comment,
+        title=_("%(project)s 节点“%(node)s”：重新承诺%(status)s")
+        % {"project": node.project, "node": node.name, "status": rec.get_status_display()},
+        body=_decision_text(rec, node, now),
     )
     nodes_refresh_escalation(node_ids=[node.pk])
     return rec
+
+
+def _decision_text(rec: Recommitment, node: Node, now: dt.datetime) -> str:
+    """What the unit reads of a decision: the date now committed, or why not and what next."""
+    today = clock.local_date(now)
+    if rec.status == RecommitmentStatus.APPROVED:
+        text = _("承诺完成时间：%(date)s。") % {"date": date_cn(rec.new_due_date, today=today)}
+        if rec.comment:
+            text += _("审批意见：%(comment)s") % {"comment": rec.comment}
+        return text
+    ctx = EscalationContext.load()
+    facts = node_facts([node])[node.pk]
+    window = None
+    if facts.yellow is not None:
+        window = rules.grace_breach(facts, ctx.grace_workdays(facts), ctx.calendar.is_workday)
+    text = ""
+    if window is not None and window[1] > now:
+        text = _("请在%(date)s前重新说明超期原因并重新承诺完成时间。") % {
+            "date": date_cn(window[0], today=today)
+        }
+    return text + _("驳回意见：%(comment)s") % {"comment": rec.comment}

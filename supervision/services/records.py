@@ -10,10 +10,12 @@ from projects.services import node_event_record
 
 from ..choices import RecommitmentStatus
 from ..models import Recommitment
+from .notifications import notifications_settle, recommitment_waiting_key
 
 
 def recommitments_lapse_pending(*, node: Node, actor: User, at: dt.datetime, reason: str) -> int:
-    """A pending recommitment that nobody needs to decide any more lapses, with the reason.
+    """A pending recommitment that nobody needs to decide any more lapses, with the reason;
+    its approvers' "待您审批" notifications are marked read.
 
     The caller holds the node's row lock; the recommitments are locked after it, the one
     order every writer follows, so a leader's decision and a lapse never both stand.
@@ -34,5 +36,6 @@ def recommitments_lapse_pending(*, node: Node, actor: User, at: dt.datetime, rea
             message=reason,
             recommitment=rec.pk,
         )
+        notifications_settle(event_key=recommitment_waiting_key(rec.pk), at=at)
         lapsed += 1
     return lapsed

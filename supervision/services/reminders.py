@@ -5,6 +5,7 @@ import datetime as dt
 from django.utils.translation import gettext as _
 
 from core import clock
+from core.formats import date_cn
 from projects.models import Node
 
 from .. import rules
@@ -48,15 +49,30 @@ def reminders_send(*, ctx: EscalationContext, as_of: dt.datetime) -> int:
     for node, due, _days, key in due_now:
         if key in sent:
             continue
+        title, body = _reminder_texts(node, due, today)
         made += notifications_create(
             recipients=ctx.unit_staff(node.unit_id),
             kind=NotificationKind.REMINDER,
             event_key=key,
             node=node,
             at=as_of,
-            title=_("节点“%(node)s”将于 %(due)s 到期")
-            % {"node": node.name, "due": f"{due:%Y-%m-%d}"},
-            body=_("项目 %(project)s，责任单位 %(unit)s，还剩 %(days)s 天，请按时办结。")
-            % {"project": node.project, "unit": node.unit, "days": (due - today).days},
+            title=title,
+            body=body,
         )
     return made
+
+
+def _reminder_texts(node: Node, due: dt.date, today: dt.date) -> tuple[str, str]:
+    """Title and body of a reminder; on the due day itself it says 今天到期."""
+    names = {"project": node.project, "node": node.name, "unit": node.unit}
+    if due == today:
+        return (
+            _("%(project)s 节点“%(node)s”今天到期") % names,
+            _("责任单位：%(unit)s。今天到期，请按时办结。") % names,
+        )
+    return (
+        _("%(project)s 节点“%(node)s”将于%(due)s到期")
+        % {**names, "due": date_cn(due, today=today)},
+        _("责任单位：%(unit)s。还剩 %(days)s 天，请按时办结。")
+        % {**names, "days": (due - today).days},
+    )

@@ -7,11 +7,16 @@ from django.db import transaction
 
 from organization.choices import Role
 from organization.models import Unit, User
+from organization.selectors import people_without_login
 from organization.services import role_assign, user_ensure
 
 
 class Command(BaseCommand):
-    help = "创建或更新用户并授予角色（可重复运行）：staff/leader 须用 --unit 指定单位，principal/supervisor 不能指定单位。"
+    help = (
+        "创建或更新用户并授予角色（可重复运行）：staff/leader 须用 --unit 指定单位，"
+        "principal/supervisor 不能指定单位。新用户名带 --full-name 时，若恰有一位同名且未开通"
+        "登录的人员，则为其开通登录而不另建账号。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
@@ -25,7 +30,13 @@ class Command(BaseCommand):
             metavar="UNIT",
             help="单位名称，可重复或一次给多个",
         )
-        parser.add_argument("--name", dest="full_name", default=None, help="姓名")
+        parser.add_argument(
+            "--name",
+            "--full-name",
+            dest="full_name",
+            default=None,
+            help="姓名；系统中恰有一位同名且未开通登录的人员（如台账导入的包保领导）时，为其开通登录",
+        )
         parser.add_argument("--email", default=None)
 
     def handle(self, *args, username, password, role, unit, full_name, email, **options):
@@ -41,6 +52,11 @@ class Command(BaseCommand):
 
         actor = User.objects.filter(username=settings.NODETRACK_SYSTEM_USERNAME).first()
         existed = User.objects.filter(username=username).exists()
+        without_login = (
+            set()
+            if existed or not full_name
+            else set(people_without_login(full_name=full_name).values_list("pk", flat=True))
+        )
         try:
             with transaction.atomic():
                 user, user_changed = user_ensure(
@@ -59,7 +75,14 @@ class Command(BaseCommand):
             raise CommandError("；".join(exc.messages)) from exc
 
         label = Role(role).label
-        if not existed:
+        if not existed and user.pk in without_login:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"已为原无登录账号的 {user.full_name} 开通登录，用户名 {username}"
+                    "（其包保项目不变）。"
+                )
+            )
+        elif not existed:
             self.stdout.write(self.style.SUCCESS(f"已创建用户 {username}。"))
         elif user_changed:
             self.stdout.write(self.style.SUCCESS(f"已更新用户 {username}（密码、姓名或邮箱）。"))
