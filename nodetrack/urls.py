@@ -1,11 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
-from django.views.static import serve
 
 admin.site.site_header = _("节点督办 管理后台")
 admin.site.site_title = _("节点督办")
@@ -20,6 +18,5 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("api/v1/", include("nodetrack.api_urls")),
 ]
-
-if settings.DEBUG:
-    urlpatterns += [path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})]
+# Uploaded files are never served from MEDIA_ROOT: the attachment view checks who may see
+# the node first (supervision.views.staff.attachment_download).

@@ -8,11 +8,6 @@ urlpatterns = [
     path("office/items/<int:item_id>/inspections/", office.item_inspect, name="item-inspect"),
     path("office/items/<int:item_id>/deadline/", office.item_deadline, name="item-deadline"),
     path("office/items/<int:item_id>/close/", office.item_close, name="item-close"),
-    path(
-        "office/inspection-files/<int:attachment_id>/",
-        office.inspection_attachment,
-        name="inspection-attachment",
-    ),
     path("office/cards/", office.cards, name="cards"),
     path("office/cards/<int:card_id>/revoke/", office.card_revoke_page, name="card-revoke"),
 ]

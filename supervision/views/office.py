@@ -5,12 +5,10 @@ office writes, and the services check that again. Every object is fetched throug
 selectors, so anything outside a person's scope answers 404.
 """
 
-import mimetypes
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,7 +23,6 @@ from projects.models import Node
 from ..choices import CardKind, ItemStatus
 from ..filters import CardFilterSet, SupervisionItemFilterSet
 from ..forms.office import CloseForm, DeadlineForm, InspectionForm, RevokeForm
-from ..models import InspectionAttachment
 from ..selectors import (
     card_list,
     card_revocation_effects,
@@ -230,27 +227,6 @@ def item_close(request, item_id: int):
         lambda data: supervision_item_close(item=item, actor=request.user, note=data["note"]),
         _("已销号。"),
     )
-
-
-def inspection_attachment(request, attachment_id: int):
-    """An inspection's file, downloaded only by those who may see its item."""
-    items_in_scope = supervision_item_list(user=request.user).values("pk")
-    attachment = get_object_or_404(
-        InspectionAttachment, pk=attachment_id, record__item__in=items_in_scope
-    )
-    if not attachment.file or not attachment.file.storage.exists(attachment.file.name):
-        raise Http404
-    # The stored name was generated from the file's checked content: its type is trusted,
-    # the name the uploader gave is only offered as the download's name.
-    content_type = mimetypes.guess_type(attachment.file.name)[0] or "application/octet-stream"
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.name,
-        content_type=content_type,
-    )
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
 
 
 # -- revoking a card ----------------------------------------------------------------------
