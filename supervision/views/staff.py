@@ -100,7 +100,7 @@ def _apply_errors(form, exc: ValidationError) -> None:
 
 def _form_page(request, node, form, template: str, **extra):
     context = {
-        "node": node,
+        "node": getattr(form, "refreshed_node", None) or node,
         "form": form,
         "upload_max_mb": upload_max_bytes() // (1024 * 1024),
         "nav_active": "todo",
@@ -117,34 +117,55 @@ def _refreshed(form, node):
     return form
 
 
+def _submitted(request, node, form, call, success: str):
+    """Bind, call the one service, redirect (PRG); on a refusal the form keeps the input, and a
+    stale edit shows the node as it is now so the next submit may stand. None: render again."""
+    if not form.is_valid():
+        return None
+    try:
+        call(form.cleaned_data)
+    except ValidationError as exc:
+        _apply_errors(form, exc)
+    except Conflict as exc:
+        form.add_error(None, exc.message)
+        form.refreshed_node = node_for_page(user=request.user, node_id=node.pk)
+        _refreshed(form, form.refreshed_node)
+    else:
+        messages.success(request, success)
+        return redirect("node", node_id=node.pk)
+    return None
+
+
+def _unless_completed(request, node, message: str):
+    if node.completed_at is not None:
+        messages.info(request, message)
+        return redirect("node", node_id=node.pk)
+    return None
+
+
 @require_http_methods(["GET", "POST"])
 def node_progress(request, node_id: int):
     """填报进度: percent, a note and evidence files."""
     node = _reporter_node(request, node_id)
-    if node.completed_at is not None:
-        messages.info(request, _("节点已办结，不能再填报进度。"))
-        return redirect("node", node_id=node.pk)
+    if done := _unless_completed(request, node, _("节点已办结，不能再填报进度。")):
+        return done
     if request.method == "POST":
         form = ProgressForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                node_progress_report(
-                    node=node,
-                    actor=request.user,
-                    percent=form.cleaned_data["percent"],
-                    note=form.cleaned_data["note"],
-                    files=form.cleaned_data["files"],
-                    seen_updated_at=form.cleaned_data["seen"],
-                )
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            except Conflict as exc:
-                form.add_error(None, exc.message)
-                node = node_for_page(user=request.user, node_id=node_id)
-                _refreshed(form, node)
-            else:
-                messages.success(request, _("进度已提交。"))
-                return redirect("node", node_id=node.pk)
+        if response := _submitted(
+            request,
+            node,
+            form,
+            lambda data: node_progress_report(
+                node=node,
+                actor=request.user,
+                percent=data["percent"],
+                note=data["note"],
+                files=data["files"],
+                seen_updated_at=data["seen"],
+            ),
+            _("进度已提交。"),
+        ):
+            return response
     else:
         form = ProgressForm(initial={"percent": node.progress, "seen": seen_value(node)})
     return _form_page(request, node, form, "staff/progress_form.html")
@@ -154,29 +175,24 @@ def node_progress(request, node_id: int):
 def node_finish(request, node_id: int):
     """办结: a note and the evidence."""
     node = _reporter_node(request, node_id)
-    if node.completed_at is not None:
-        messages.info(request, _("节点已办结。"))
-        return redirect("node", node_id=node.pk)
+    if done := _unless_completed(request, node, _("节点已办结。")):
+        return done
     if request.method == "POST":
         form = CompleteForm(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                node_complete(
-                    node=node,
-                    actor=request.user,
-                    note=form.cleaned_data["note"],
-                    files=form.cleaned_data["files"],
-                    seen_updated_at=form.cleaned_data["seen"],
-                )
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            except Conflict as exc:
-                form.add_error(None, exc.message)
-                node = node_for_page(user=request.user, node_id=node_id)
-                _refreshed(form, node)
-            else:
-                messages.success(request, _("节点已办结。"))
-                return redirect("node", node_id=node.pk)
+        if response := _submitted(
+            request,
+            node,
+            form,
+            lambda data: node_complete(
+                node=node,
+                actor=request.user,
+                note=data["note"],
+                files=data["files"],
+                seen_updated_at=data["seen"],
+            ),
+            _("节点已办结。"),
+        ):
+            return response
     else:
         form = CompleteForm(initial={"seen": seen_value(node)})
     return _form_page(request, node, form, "staff/complete_form.html")
@@ -186,29 +202,24 @@ def node_finish(request, node_id: int):
 def node_recommit(request, node_id: int):
     """After a yellow card: the overdue reason and a new completion date, for a leader to approve."""
     node = _reporter_node(request, node_id)
-    if node.completed_at is not None:
-        messages.info(request, _("节点已办结，无需重新承诺。"))
-        return redirect("node", node_id=node.pk)
+    if done := _unless_completed(request, node, _("节点已办结，无需重新承诺。")):
+        return done
     if request.method == "POST":
         form = RecommitForm(request.POST)
-        if form.is_valid():
-            try:
-                recommitment_submit(
-                    node=node,
-                    actor=request.user,
-                    reason=form.cleaned_data["reason"],
-                    new_due_date=form.cleaned_data["new_due_date"],
-                    seen_updated_at=form.cleaned_data["seen"],
-                )
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            except Conflict as exc:
-                form.add_error(None, exc.message)
-                node = node_for_page(user=request.user, node_id=node_id)
-                _refreshed(form, node)
-            else:
-                messages.success(request, _("已提交，等待领导审批。"))
-                return redirect("node", node_id=node.pk)
+        if response := _submitted(
+            request,
+            node,
+            form,
+            lambda data: recommitment_submit(
+                node=node,
+                actor=request.user,
+                reason=data["reason"],
+                new_due_date=data["new_due_date"],
+                seen_updated_at=data["seen"],
+            ),
+            _("已提交，等待领导审批。"),
+        ):
+            return response
     else:
         if not _may_recommit(node, node_grace_window(node)):
             messages.info(request, _("该节点当前无需说明原因并重新承诺。"))
