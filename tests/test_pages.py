@@ -93,3 +93,19 @@ def test_a_user_may_choose_english_and_back(client):
     assert client.get(reverse("login"))["Content-Language"] == "en"
     client.post(reverse("set_language"), {"language": "zh-hans", "next": reverse("login")})
     assert client.get(reverse("login"))["Content-Language"] == "zh-hans"
+
+
+def test_error_pages_are_in_the_layout_and_in_chinese(rf):
+    """403, 404 and 500 answer in the app's own layout; a 403 says why, a 500 says what to do."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+    from django.views.defaults import page_not_found, permission_denied, server_error
+
+    denied = permission_denied(rf.get("/x"), PermissionDenied("只有督查办可以撤销亮牌。"))
+    missing = page_not_found(rf.get("/x"), Http404())
+    broken = server_error(rf.get("/x"))
+    assert (denied.status_code, missing.status_code, broken.status_code) == (403, 404, 500)
+    assert "只有督查办可以撤销亮牌。" in denied.content.decode()
+    assert "该内容不存在，或不在您的查看范围内。" in missing.content.decode()
+    assert "请稍后再试；如果一再出现，请联系系统管理员。" in broken.content.decode()
+    assert all('class="topbar"' in r.content.decode() for r in (denied, missing, broken))
