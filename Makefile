@@ -56,8 +56,8 @@ lock:
 	 /tmp/nodetrack-lock/bin/pip freeze --exclude nodetrack) > requirements.lock
 
 messages: install
-	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=tests --ignore=var --ignore=staticfiles
-	$(PY) manage.py compilemessages --ignore=.venv
+	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=tests --ignore=var --ignore=staticfiles --ignore=build --ignore=test-artifacts
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=build --ignore=test-artifacts
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

@@ -84,8 +84,12 @@ def test_key_terms_translate_to_english():
 
 def test_english_keeps_placeholders_and_plurals():
     with translation.override("en"):
-        title = gettext("节点“%(node)s”将于 %(due)s 到期") % {"node": "N1", "due": "2026-12-01"}
-        assert title == "Node “N1” is due on 2026-12-01"
+        title = gettext("%(project)s 节点“%(node)s”将于%(due)s到期") % {
+            "project": "P1",
+            "node": "N1",
+            "due": "2026-12-01",
+        }
+        assert title == "Node “N1” of P1 is due on 2026-12-01"
         assert gettext("填报进度 %(percent)s%%") % {"percent": 40} == "Progress reported: 40%"
         assert gettext("不能超过 {max_length} 个字符。").format(max_length=20) == (
             "Must be at most 20 characters."
