@@ -4,6 +4,7 @@ import datetime as dt
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import clock
 from core.formats import date_cn, points_text
@@ -27,7 +28,7 @@ def cn_datetime(value) -> str:
     if value in (None, ""):
         return ""
     local = timezone.localtime(value)
-    return f"{cn_date(local)}{local:%H:%M}"
+    return _("%(date)s%(time)s") % {"date": cn_date(local), "time": f"{local:%H:%M}"}
 
 
 @register.filter

@@ -198,7 +198,7 @@ def item_deadline(request, item_id: int):
     clear = "clear" in request.POST
     form = DeadlineForm(request.POST)
     if form.is_valid() and not clear and form.cleaned_data["supervised_deadline"] is None:
-        form.add_error("supervised_deadline", _("请选择督办期限，或点“清除”。"))
+        form.add_error("supervised_deadline", _("请选择督办期限，或点“清除期限”。"))
     return _write(
         request,
         item,
