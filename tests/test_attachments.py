@@ -115,6 +115,30 @@ def test_a_document_is_never_shown_inline(client, world, minutes):
     assert response["Content-Type"] == "application/pdf"
 
 
+def test_a_download_is_named_for_what_its_content_is_and_not_kept_in_the_cache(client, world):
+    """A file accepted as a PNG is offered as .png whatever its name said, and no download
+    stays in the browser's cache of a shared office computer."""
+    # given
+    report = node_progress_report(
+        node=world.node,
+        actor=world.users["staff"],
+        percent=30,
+        files=[upload("示意图.svg", PNG, "image/svg+xml")],
+    )
+    attachment = report.attachments.get()
+    client.force_login(world.users["staff"])
+    # when
+    response = client.get(reverse("attachment", args=["progress", attachment.pk]))
+    # then
+    assert response["Content-Disposition"] == (
+        "attachment; filename*=utf-8''%E7%A4%BA%E6%84%8F%E5%9B%BE.png"
+    )
+    assert (response["Content-Type"], response["Cache-Control"]) == (
+        "image/png",
+        "private, no-store",
+    )
+
+
 def test_files_are_stored_under_generated_names_outside_the_static_root(world, photo, settings):
     assert photo.name == "现场照片 1.png"
     assert photo.file.name.startswith("progress/2026/11/") and photo.file.name.endswith(".png")

@@ -407,6 +407,22 @@ def test_staff_who_also_lead_another_unit_see_their_own_first_and_may_see_all(cl
     assert "只看本单位节点" in everything.content.decode()
 
 
+def test_a_project_code_with_a_slash_has_its_page_and_its_row(client, world):
+    """County numbers such as FX/2026-07 are ordinary: the list links to the project's page
+    and the page opens, instead of the list failing for everyone."""
+    # given
+    project = ProjectFactory(code="FX/2026-07", name="某厂收储", locality=world["shangpai"])
+    NodeFactory(project=project, seq=1, unit=world["zrj"])
+    client.force_login(world["office"])
+    # when
+    listing = client.get(reverse("projects"), {"q": "FX/2026"})
+    page = client.get(reverse("project", args=["FX/2026-07"]))
+    # then
+    assert listing.status_code == 200 and page.status_code == 200
+    assert 'href="/projects/FX/2026-07/"' in listing.content.decode()
+    assert "某厂收储" in page.content.decode()
+
+
 def test_the_project_page_needs_a_sign_in(client, world):
     response = client.get(reverse("project", args=["FXDX-001"]))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))

@@ -788,6 +788,28 @@ def test_weekly_is_all_or_nothing_with_errors_beside_their_rows(client, town, we
     assert "好的一行</textarea>" in html
 
 
+def test_weekly_resubmitted_after_a_colleagues_change_stands(client, town, week, frozen):
+    """A row changed by someone else meanwhile is refused once; the page then holds the row's
+    new state, so submitting the same page again saves every row without retyping."""
+    # given
+    a, b, _other = week
+    client.force_login(town.staff)
+    data = _weekly_data(town.node, a, b, **{f"percent_{a.pk}": "40", f"percent_{b.pk}": "10"})
+    frozen.shift(dt.timedelta(minutes=3))
+    node_progress_report(node=b, actor=make_user("staff", town.unit), percent=5)
+    refused = client.post(reverse("weekly"), data)
+    assert refused.status_code == 400
+    # when: the same page is submitted again, as the browser holds it now
+    again = dict(refused.context["form"].data.items())
+    response = client.post(reverse("weekly"), again)
+    # then
+    assert response.status_code == 302
+    assert sorted(Node.objects.filter(pk__in=[a.pk, b.pk]).values_list("pk", "progress")) == [
+        (a.pk, 40),
+        (b.pk, 10),
+    ]
+
+
 def test_weekly_refuses_a_node_outside_the_actors_units(town, week):
     _a, _b, other = week
     before = snapshot()

@@ -73,6 +73,11 @@ def supervision_item_add_inspection(
         errors.update(exc.message_dict)
     if inspected_on is None or inspected_on > clock.today():
         errors["inspected_on"] = [_("督查日期不能晚于今天。")]
+    elif inspected_on < clock.local_date(item.opened_at):
+        errors["inspected_on"] = [
+            _("督查日期不能早于列入重点督办的日期（%(day)s）。")
+            % {"day": clock.local_date(item.opened_at).isoformat()}
+        ]
     if errors:
         raise ValidationError(errors)
     record = InspectionRecord(

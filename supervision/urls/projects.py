@@ -4,5 +4,5 @@ from ..views import projects
 
 urlpatterns = [
     path("projects/", projects.project_list, name="projects"),
-    path("projects/<str:code>/", projects.project_detail, name="project"),
+    path("projects/<path:code>/", projects.project_detail, name="project"),
 ]

@@ -243,6 +243,18 @@ def node_recommit(request, node_id: int):
     )
 
 
+def _weekly_refreshed(form, user, errors: dict) -> None:
+    """Rows another person changed meanwhile are shown with what they hold now, so the next
+    submit of the same page may stand, with every other row's input kept."""
+    whole_row = {int(key) for key in errors if key.isdigit()}
+    if not whole_row:
+        return
+    data = form.data.copy()
+    for node in weekly_node_list(user=user).filter(pk__in=whole_row):
+        data[f"seen_{node.pk}"] = seen_value(node)
+    form.data = data
+
+
 @require_http_methods(["GET", "POST"])
 def weekly(request):
     """每周填报: every open node of the user's units on one page, saved in one submit."""
@@ -268,6 +280,7 @@ def weekly(request):
                     node_id, _dot, field = key.partition(".")
                     name = f"{field or 'seen'}_{node_id}"
                     form.add_error(name if name in form.fields else None, errors)
+                _weekly_refreshed(form, request.user, exc.message_dict)
             else:
                 if reports:
                     messages.success(
@@ -287,6 +300,17 @@ def weekly(request):
     )
 
 
+def download_name(name: str, ext: str) -> str:
+    """The uploader's name, with the extension its checked content has (a GIF named g.svg is
+    downloaded as g.gif)."""
+    stem, dot, own = (name or "").rpartition(".")
+    if not dot:
+        stem = name or "file"
+    if ext and own.lower() != ext and not (own.lower() in ("jpeg", "jpe") and ext == "jpg"):
+        return f"{stem}.{ext}"
+    return name
+
+
 def attachment_download(request, kind: str, attachment_id: int):
     """An evidence file, only for people whose scope covers its node (else 404), as a download;
     images may be shown inline (?inline=1) for the node page's thumbnails."""
@@ -300,10 +324,11 @@ def attachment_download(request, kind: str, attachment_id: int):
     response = FileResponse(
         handle,
         as_attachment=not inline,
-        filename=attachment.name or attachment.file.name.rsplit("/", 1)[-1],
+        filename=download_name(attachment.name, ext),
         content_type=ALLOWED.get(ext, "application/octet-stream"),
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, max-age=3600"
+    # Evidence is not left in the cache of a shared office computer after its user signs out.
+    response["Cache-Control"] = "private, no-store"
     return response
