@@ -4,12 +4,15 @@ The browser is never downloaded: where /usr/bin/chromium is missing the journeys
 skipped with the command that installs it. Screenshots go to test-artifacts/screenshots/.
 """
 
+import datetime as dt
 import os
 import re
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 CHROMIUM = os.environ.get("NODETRACK_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
@@ -62,9 +65,13 @@ def size(request) -> str:
 
 
 class Screen:
-    """A signed-in browser tab at one size, with screenshots named after the test."""
+    """A browser tab at one size, with screenshots named after the test.
 
-    def __init__(self, browser, live_server, size: str, test_name: str):
+    Every response the tab receives is watched: a server error (5xx) fails the test even
+    when the page that follows looks fine.
+    """
+
+    def __init__(self, browser, live_server, size: str, name: str):
         self.base = live_server.url
         self.size = size
         self.context = browser.new_context(
@@ -72,8 +79,15 @@ class Screen:
         )
         self.context.set_default_timeout(15_000)
         self.page = self.context.new_page()
-        self.name = re.sub(r"[^\w.-]+", "_", test_name)
+        self.name = re.sub(r"[^\w.-]+", "_", name)
         self.shots = 0
+        for old in ARTIFACTS.glob(f"{self.name}-[0-9][0-9]-*.png"):
+            old.unlink()  # a previous run's pictures of this tab, so the folder shows this run
+        self.server_errors: list[str] = []
+        self.page.on(
+            "response",
+            lambda r: r.status >= 500 and self.server_errors.append(f"{r.status} {r.url}"),
+        )
 
     def go(self, path: str):
         self.page.goto(self.base + path)
@@ -83,12 +97,43 @@ class Screen:
         page = self.go("/accounts/login/")
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
-        return page
+        return self.submit(page.locator("form:has(input[name=password]) button[type=submit]"))
 
     def logout(self):
         self.context.clear_cookies()
+
+    def path(self) -> str:
+        """Where the tab is, without the server's address."""
+        return self.page.url.removeprefix(self.base)
+
+    def arrived(self, path: str) -> None:
+        """Wait until the tab has landed on `path` (after a redirect, say) and loaded it."""
+        from playwright.sync_api import expect
+
+        expect(self.page).to_have_url(self.base + path)
+        self.page.wait_for_load_state()
+
+    def text(self, selector: str = "main") -> str:
+        """The visible text of the first element matching `selector`, blanks squeezed."""
+        return " ".join(self.page.locator(selector).first.inner_text().split())
+
+    def submit(self, button):
+        """Click a button (or link) that leaves the page, and wait for the next one to load."""
+        with self.page.expect_navigation():
+            button.click()
+        return self.page
+
+    def toasts(self) -> list[str]:
+        """The messages shown at the top of the page (已提交 and the like)."""
+        return [" ".join(t.split()) for t in self.page.locator(".messages li").all_inner_texts()]
+
+    def picture_width(self, img) -> int:
+        """The natural width of a picture once the browser has loaded it (0 if it could not):
+        scrolled into view first, since thumbnails load lazily."""
+        img.scroll_into_view_if_needed()
+        handle = img.element_handle()
+        self.page.wait_for_function("img => img.complete", arg=handle)
+        return handle.evaluate("img => img.naturalWidth")
 
     def shot(self, label: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -106,8 +151,61 @@ class Screen:
         self.context.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test, so a failed journey leaves a screenshot."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def screen(browser, live_server, size, request):
-    screen = Screen(browser, live_server, size, request.node.name)
-    yield screen
-    screen.close()
+def open_screen(browser, live_server, size, request):
+    """Opens tabs at this test's size, each signed in on its own (a second person's tab);
+    each leaves a screenshot when the test fails, and fails it on a server error."""
+    screens: list[Screen] = []
+
+    def open_(label: str = "") -> Screen:
+        name = f"{request.node.originalname}-{size}" + (f"-{label}" if label else "")
+        screens.append(Screen(browser, live_server, size, name))
+        return screens[-1]
+
+    yield open_
+    report = getattr(request.node, "report_call", None)
+    errors = [error for screen in screens for error in screen.server_errors]
+    for screen in screens:
+        if report is not None and report.failed:
+            screen.shot("failed")
+        screen.close()
+    assert not errors, f"the server answered with an error: {errors}"
+
+
+@pytest.fixture
+def screen(open_screen):
+    return open_screen()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(transactional_db):
+    """What the migrations put in the database and a flush between live-server tests removes:
+    the system account the sweep writes as, and the default escalation rule."""
+    from django.contrib.auth.hashers import make_password
+
+    from organization.models import User
+    from scoring.models import RuleVersion
+
+    User.objects.get_or_create(
+        username=settings.NODETRACK_SYSTEM_USERNAME,
+        defaults={"full_name": "系统", "is_active": False, "password": make_password(None)},
+    )
+    RuleVersion.objects.get_or_create(
+        effective_from=dt.date(2021, 1, 1),
+        defaults={
+            "yellow_points": Decimal("1.00"),
+            "red_points": Decimal("2.00"),
+            "base_score": Decimal("100.00"),
+            "grace_workdays": 3,
+            "reminder_days": [3, 1],
+            "note": "默认规则",
+        },
+    )
