@@ -123,7 +123,7 @@ def test_the_leader_in_charge_sees_the_request_with_everything_needed_to_decide(
     rec = response.context["pending"][0]
     assert rec.unit_cards == {"yellow": 1, "red": 0}
     assert [e.message for e in rec.events] == [
-        "提交重新承诺：2026-12-20 前完成",
+        "提交重新承诺：12月20日（周日）前完成",
         "黄牌：超过计划完成时间 11月26日，扣1分",
     ]
     body = response.content.decode()

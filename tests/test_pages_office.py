@@ -521,7 +521,11 @@ def test_an_inspection_file_is_downloaded_only_within_scope(client, w):
     ("data", "field", "message"),
     [
         ({"inspected_on": "2026-12-01"}, "inspected_on", "督查日期不能晚于今天。"),
-        ({"inspected_on": "0001-01-01"}, "inspected_on", "督查日期不能早于列入重点督办的日期"),
+        (
+            {"inspected_on": "0001-01-01"},
+            "inspected_on",
+            "日期须在 2000-01-01 至 2099-12-31 之间。",
+        ),
         ({"text": "   "}, "text", "请填写督查情况。"),
         ({"mode": ""}, "mode", "请选择督查方式（线上或线下）。"),
         ({"exe": True}, "files", "不是可接受的文件类型"),

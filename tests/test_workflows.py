@@ -352,7 +352,7 @@ def test_records_are_stored_in_chinese_when_the_writer_reads_english(yellow_node
     with translation.override("en"):
         submit(yellow_node, people["staff"])
     event = NodeEvent.objects.get(kind="recommitment_submitted")
-    assert event.message == "提交重新承诺：2026-12-20 前完成"
+    assert event.message == "提交重新承诺：12月20日（周日）前完成"
     assert (
         Notification.objects.filter(kind="recommitment_waiting")
         .first()

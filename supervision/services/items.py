@@ -17,7 +17,7 @@ from organization.permissions import Action, require
 from projects.choices import NodeEventKind
 from projects.models import Node
 from projects.services import node_event_record
-from projects.validators import PLAN_DATE_MAX
+from projects.validators import PLAN_DATE_MAX, plan_date_error
 
 from ..choices import InspectionMode, ItemStatus
 from ..models import InspectionAttachment, InspectionRecord, SupervisionItem
@@ -73,11 +73,8 @@ def supervision_item_add_inspection(
         errors.update(exc.message_dict)
     if inspected_on is None or inspected_on > clock.today():
         errors["inspected_on"] = [_("督查日期不能晚于今天。")]
-    elif inspected_on < clock.local_date(item.opened_at):
-        errors["inspected_on"] = [
-            _("督查日期不能早于列入重点督办的日期（%(day)s）。")
-            % {"day": clock.local_date(item.opened_at).isoformat()}
-        ]
+    elif out_of_range := plan_date_error(inspected_on):
+        errors["inspected_on"] = [out_of_range]
     if errors:
         raise ValidationError(errors)
     record = InspectionRecord(

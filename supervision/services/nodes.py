@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from core import clock
 from core.audit import audited_save
 from core.errors import Conflict
+from core.formats import date_cn
 from core.i18n import in_record_language
 from core.text import text_clean
 from organization.models import User
@@ -150,7 +151,11 @@ def node_change_due_date(*, node: Node, actor: User, due_date: dt.date, reason: 
         actor=actor,
         at=clock.now(),
         message=_("节点时间由 %(old)s 调整为 %(new)s：%(reason)s")
-        % {"old": f"{old:%Y-%m-%d}", "new": f"{due_date:%Y-%m-%d}", "reason": reason},
+        % {
+            "old": date_cn(old, today=clock.today(), weekday=False),
+            "new": date_cn(due_date, today=clock.today(), weekday=False),
+            "reason": reason,
+        },
         old=old.isoformat(),
         new=due_date.isoformat(),
     )

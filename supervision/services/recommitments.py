@@ -99,7 +99,8 @@ def recommitment_submit(
         kind=NodeEventKind.RECOMMITMENT_SUBMITTED,
         actor=actor,
         at=now,
-        message=_("提交重新承诺：%(date)s 前完成") % {"date": f"{new_due_date:%Y-%m-%d}"},
+        message=_("提交重新承诺：%(date)s前完成")
+        % {"date": date_cn(new_due_date, today=clock.local_date(now))},
         recommitment=rec.pk,
         reason=reason,
         new_due_date=new_due_date.isoformat(),
@@ -172,7 +173,9 @@ def recommitment_decide(
             reason=_("批准重新承诺"),
             update_fields=["committed_due_date", "updated_at"],
         )
-        message = _("批准重新承诺：%(date)s 前完成") % {"date": f"{rec.new_due_date:%Y-%m-%d}"}
+        message = _("批准重新承诺：%(date)s前完成") % {
+            "date": date_cn(rec.new_due_date, today=clock.local_date(now))
+        }
         kind = NodeEventKind.RECOMMITMENT_APPROVED
         extra = {"old_committed_due_date": old.isoformat() if old else None}
     else:

@@ -5,7 +5,6 @@ office writes, and the services check that again. Every object is fetched throug
 selectors, so anything outside a person's scope answers 404.
 """
 
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
