@@ -453,6 +453,11 @@ def test_every_page_answers_every_role_as_its_scope_says(w, frozen, name):
     # then
     assert {role: r.status_code for role, r in responses.items() if r.status_code >= 500} == {}
     assert {role: answer(r, url) for role, r in responses.items()} == GET_TABLE[name]
+    refusals = {role: r for role, r in responses.items() if r.status_code in (403, 404)}
+    # A refusal is the site's own page, in the layout, with the navigation of the role.
+    assert {role: [t.name for t in r.templates][:2] for role, r in refusals.items()} == {
+        role: [f"{r.status_code}.html", "base.html"] for role, r in refusals.items()
+    }
     assert state() == before
 
 
