@@ -346,7 +346,6 @@ PARAMS = {
     ("approval-decide", "pk"): lambda w: w.pending.pk,
     ("attachment", "kind"): lambda w: "progress",
     ("attachment", "attachment_id"): lambda w: w.progress_file.pk,
-    ("inspection-attachment", "attachment_id"): lambda w: w.inspection_file.pk,
 }
 
 
@@ -425,7 +424,6 @@ item                   login     403    403         200        404          200 
 item-inspect           login     405    405         405        405          405        405    405
 item-deadline          login     405    405         405        405          405        405    405
 item-close             login     405    405         405        405          405        405    405
-inspection-attachment  login     403    403         200        404          200        200    200
 cards                  login     200    200         200        200          200        200    200
 card-revoke            login     403    404         403        404          403        200    403
 projects               login     200    200         200        200          200        200    200
@@ -819,26 +817,6 @@ def test_another_units_attachment_is_not_found_for_staff_and_a_download_for_the_
         assert response["Content-Disposition"] == content_disposition_header(True, attachment.name)
         assert response["Content-Type"] == "image/png"
         assert b"".join(response.streaming_content) == PNG
-
-
-def test_the_offices_inspection_download_is_not_found_for_another_leader(w, frozen):
-    # given: the photo of the housing department's item, on the office's own download
-    attachment = w.other_inspection_file
-    url = reverse("inspection-attachment", kwargs={"attachment_id": attachment.pk})
-    # when
-    leader = client_for(w, "leader").get(url)
-    staff = client_for(w, "staff_other").get(url)
-    office = client_for(w, "office").get(url)
-    # then: the leader of the land department does not learn it exists; unit staff do not use
-    # the office's pages at all
-    assert leader.status_code == 404
-    assert staff.status_code == 403
-    assert office.status_code == 200
-    assert office["Content-Disposition"] == content_disposition_header(True, attachment.name)
-    assert b"".join(office.streaming_content) == PNG
-
-
-# -- what a page shows ---------------------------------------------------------------------
 
 
 def land_markers(w: World) -> list[str]:
