@@ -28,6 +28,7 @@ class NodeEventKind(models.TextChoices):
     RECOMMITMENT_LAPSED = "recommitment_lapsed", _("重新承诺失效")
     ITEM_OPENED = "item_opened", _("列入重点督办")
     ITEM_CLOSED = "item_closed", _("督办销号")
+    ITEM_DEADLINE = "item_deadline", _("督办期限")
     INSPECTION = "inspection", _("督查记录")
 
 

@@ -109,3 +109,17 @@ def test_error_pages_are_in_the_layout_and_in_chinese(rf):
     assert "该内容不存在，或不在您的查看范围内。" in missing.content.decode()
     assert "请稍后再试；如果一再出现，请联系系统管理员。" in broken.content.decode()
     assert all('class="topbar"' in r.content.decode() for r in (denied, missing, broken))
+
+
+def test_a_form_sent_without_its_token_is_refused_in_chinese_and_changes_nothing():
+    """A stale or forged form (no CSRF token) answers 403 in the layout, in plain Chinese."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user("supervisor"))
+    before = Notification.objects.count()
+    response = client.post(reverse("notifications-read-all"))
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "页面已过期，未作任何更改" in body and 'class="topbar"' in body
+    assert Notification.objects.count() == before

@@ -576,6 +576,12 @@ def test_the_supervised_deadline_is_set_then_cleared(client, w):
     assert response.status_code == 302
     item.refresh_from_db()
     assert item.supervised_deadline is None
+    # the unit reads both on its node's timeline
+    assert list(
+        NodeEvent.objects.filter(node=item.node, kind="item_deadline")
+        .order_by("pk")
+        .values_list("message", "data__deadline")
+    ) == [("督办期限：12月9日（周三）前办结", "2026-12-09"), ("督办期限已取消", None)]
 
 
 def test_a_deadline_in_the_past_is_refused_beside_the_field(client, w):

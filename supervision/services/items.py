@@ -10,6 +10,7 @@ from core import clock
 from core.audit import audited_save
 from core.errors import Conflict
 from core.files import uploads_clean
+from core.formats import date_cn
 from core.i18n import in_record_language
 from core.text import text_clean
 from organization.models import User
@@ -115,6 +116,19 @@ def supervision_item_set_deadline(
         return item
     item.supervised_deadline = deadline
     audited_save(item, actor=actor, reason=_("设置督办期限"))
+    # On the node's timeline, so the unit sees the date it is held to on its node page.
+    today = clock.today()
+    node_event_record(
+        node=item.node,
+        kind=NodeEventKind.ITEM_DEADLINE,
+        actor=actor,
+        at=clock.now(),
+        message=_("督办期限：%(date)s前办结") % {"date": date_cn(deadline, today=today)}
+        if deadline
+        else _("督办期限已取消"),
+        item=item.pk,
+        deadline=deadline.isoformat() if deadline else None,
+    )
     return item
 
 
