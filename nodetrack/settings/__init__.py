@@ -5,6 +5,7 @@ These are the development and test settings (`make run`, `make test`); productio
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
     "csp",
     "simple_history",
     "django_q",
@@ -69,6 +71,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "nodetrack.urls"
@@ -125,6 +129,29 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login throttling (django-axes), on the site's login and the admin's alike: the 5th wrong
+# password for one username from one address locks that pair out for 15 minutes, even
+# with the right password, and each try during the lockout starts the 15 minutes again.
+# Each failure is stored (AccessAttempt, AccessFailureLog, never the password) and logged
+# with the username and address, so the office can tell who was tried from where.
+# API bearer tokens do not go through authenticate() and are not throttled.
+AUTHENTICATION_BACKENDS = [
+    "nodetrack.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# django-axes has no Chinese catalog: its records stay out of the admin; unlock with
+# `manage.py axes_reset_username USERNAME` (see README, Production).
+AXES_ENABLE_ADMIN = False
 
 # Content-Security-Policy (django-csp): scripts and styles only from our own static files,
 # no inline script, no inline style, no framing. The same policy in development and
