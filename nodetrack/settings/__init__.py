@@ -1,11 +1,16 @@
-"""Settings for NodeTrack, read from the environment (see README, "Configuration")."""
+"""Settings for NodeTrack, read from the environment (see README, "Configuration").
+
+These are the development and test settings (`make run`, `make test`); production runs
+`nodetrack.settings.prod`, which builds on them and refuses to start without its keys.
+"""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("NODETRACK_VAR_DIR", BASE_DIR / "var"))
 
 
@@ -16,15 +21,15 @@ def env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (
     "insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
 )
-ALLOWED_HOSTS = [
-    h.strip()
-    for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
-    if h.strip()
-]
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -34,6 +39,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "simple_history",
     "django_q",
     "ninja",
@@ -51,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "nodetrack.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -63,6 +71,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "nodetrack.urls"
@@ -114,8 +124,52 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Login throttling (django-axes), on the site's login and the admin's alike: the 5th wrong
+# password for one username from one address locks that pair out for 15 minutes, even
+# with the right password, and each try during the lockout starts the 15 minutes again.
+# Each failure is stored (AccessAttempt, AccessFailureLog, never the password) and logged
+# with the username and address, so the office can tell who was tried from where.
+# API bearer tokens do not go through authenticate() and are not throttled.
+AUTHENTICATION_BACKENDS = [
+    "nodetrack.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# django-axes has no Chinese catalog: its records stay out of the admin; unlock with
+# `manage.py axes_reset_username USERNAME` (see README, Production).
+AXES_ENABLE_ADMIN = False
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files,
+# no inline script, no inline style, no framing. The same policy in development and
+# tests, so a page that breaks it shows at once.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LANGUAGE_CODE = "zh-hans"
 # Each language is named in itself, so the switch reads right whatever is active.
