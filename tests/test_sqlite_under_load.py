@@ -44,3 +44,20 @@ def test_reads_answer_while_a_long_import_holds_the_write_lock(tmp_path):
     # each thread kept answering: with a write on authentication they would each wait
     # for the import's lock (one answer apiece), here they answer hundreds of times
     assert len(answers) >= 60
+
+
+def test_reads_and_writes_answer_while_a_long_import_runs_in_batches(tmp_path):
+    """Long imports are written in batches (ledger.batches), each its own short transaction:
+    a write through the API waits at most for one batch, never the whole import."""
+    # when: three threads read and one reports progress while the batched import runs
+    result = scenario(tmp_path, "--batched", "--writes")
+    # then
+    assert result["import"]["errors"] == []
+    assert result["nodes"] == ROWS
+    answers = result["answers"]
+    assert {(kind, status, locked) for kind, status, _seconds, locked in answers} == {
+        ("read", 200, False),
+        ("write", 201, False),
+    }
+    writes = [a for a in answers if a[0] == "write"]
+    assert result["reports"] == len(writes) >= 2
