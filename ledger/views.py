@@ -13,9 +13,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from django_q.tasks import async_task
 
 from organization.permissions import Action, require
 
+from .batches import BACKGROUND_ROWS, ledger_row_count
 from .forms import LedgerUploadForm
 from .importing import LedgerImportResult, ledger_import
 from .uploads import (
@@ -147,6 +149,19 @@ def ledger_confirm(request):
         return redirect("ledger-upload")
     except PendingChanged:
         messages.error(request, _("文件在预览后被改动过，已拒绝导入，请重新上传。"))
+        return redirect("ledger-upload")
+    if (rows := ledger_row_count(path)) > BACKGROUND_ROWS:
+        # Checked whole first, then written in batches by a task (ledger.batches), so the
+        # import never holds the database's write lock for minutes; the task removes the file.
+        async_task("ledger.tasks.ledger_import_batched", str(path), request.user.pk)
+        messages.info(
+            request,
+            _(
+                "台账共%(rows)s行，已转入后台分批导入：先整体校验，有错误则不导入；"
+                "导入结果记入管理后台的任务记录。"
+            )
+            % {"rows": rows},
+        )
         return redirect("ledger-upload")
     try:
         result = ledger_import(path_or_file=path, actor=request.user, dry_run=False)

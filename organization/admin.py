@@ -9,7 +9,7 @@ from django.utils.translation import ngettext
 from core.admin import HistoryAdmin
 
 from .models import ApiToken, Coverage, RoleAssignment, Unit, User
-from .services import api_token_revoke, role_assign, role_remove
+from .services import api_token_revoke, role_assign, role_duties_warning, role_remove
 
 
 class RoleAssignmentInline(admin.TabularInline):
@@ -19,6 +19,13 @@ class RoleAssignmentInline(admin.TabularInline):
     fields = ("role", "unit")
     autocomplete_fields = ("unit",)
     extra = 0
+
+
+def _duties_warn(request, *, user: User, units) -> None:
+    """Tell the administrator when a save left someone both staff and leader of a unit."""
+    for unit in dict.fromkeys(u for u in units if u is not None):
+        if warning := role_duties_warning(user=user, unit=unit):
+            messages.warning(request, warning)
 
 
 def _roles_save(formset, *, actor: User) -> None:
@@ -77,6 +84,12 @@ class UserAdmin(HistoryAdmin, DjangoUserAdmin):
     def save_formset(self, request, form, formset, change):
         if formset.model is RoleAssignment:
             _roles_save(formset, actor=request.user)
+            _duties_warn(
+                request,
+                user=formset.instance,
+                units=[a.unit for a in formset.new_objects]
+                + [a.unit for a, _fields in formset.changed_objects],
+            )
         else:
             super().save_formset(request, form, formset, change)
 
@@ -130,6 +143,7 @@ class RoleAssignmentAdmin(HistoryAdmin):
             user=obj.user, role=obj.role, unit=obj.unit, actor=request.user
         )
         obj.pk = assignment.pk
+        _duties_warn(request, user=obj.user, units=[obj.unit])
 
     def delete_model(self, request, obj):
         role_remove(assignment=obj, actor=request.user)

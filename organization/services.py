@@ -1,5 +1,6 @@
 """Writes about people: accounts, their roles and their API tokens."""
 
+import logging
 import re
 
 from django.contrib.auth import password_validation
@@ -17,6 +18,7 @@ from .selectors import people_without_login
 
 # What Django's username validator refuses (it takes letters, digits and @ . + - _).
 USERNAME_UNSAFE = re.compile(r"[^\w.@+-]")
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -129,7 +131,27 @@ def role_assign(
     assignment.full_clean()
     assignment._history_user = actor
     assignment.save()
+    if warning := role_duties_warning(user=user, unit=unit):
+        logger.warning("%s (user=%s, unit=%s, actor=%s)", warning, user.pk, unit.pk, actor)
     return assignment, True
+
+
+def role_duties_warning(*, user: User, unit: Unit | None) -> str | None:
+    """The warning to show when the user is both staff and leader in charge of the unit.
+
+    Allowed (a small township may have no one else), but then the person submits
+    recommitments they could otherwise approve; recommitment_decide refuses their own, so
+    another leader in charge or a principal leader must decide them.
+    """
+    if unit is None:
+        return None
+    roles = set(RoleAssignment.objects.filter(user=user, unit=unit).values_list("role", flat=True))
+    if not {Role.STAFF, Role.LEADER} <= roles:
+        return None
+    return _(
+        "%(user)s 同时是“%(unit)s”的经办人和分管领导：其本人提交的重新承诺不能由本人审批，"
+        "须由该单位的其他分管领导或主要领导审批。"
+    ) % {"user": user.display_name, "unit": unit.name}
 
 
 @transaction.atomic

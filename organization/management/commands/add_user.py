@@ -8,7 +8,7 @@ from django.db import transaction
 from organization.choices import Role
 from organization.models import Unit, User
 from organization.selectors import people_without_login
-from organization.services import role_assign, user_ensure
+from organization.services import role_assign, role_duties_warning, user_ensure
 
 
 class Command(BaseCommand):
@@ -91,3 +91,6 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"已授予角色 {label}{where}。"))
         if existed and not user_changed and not added:
             self.stdout.write(f"用户 {username} 已存在且已具备该角色，无变化。")
+        for target in added:
+            if warning := role_duties_warning(user=user, unit=target):
+                self.stdout.write(self.style.WARNING(f"注意：{warning}"))
