@@ -29,6 +29,22 @@ FULL_NAME_MAX = User._meta.get_field("full_name").max_length
 TOWNSHIP_NAME = re.compile(r"[乡镇](?:人民政府|政府)?$")
 
 
+# A summary names at most this many codes or names per list, then says how many more.
+LISTED_MAX = 50
+
+
+def more_text(count: int) -> str:
+    return _("……另有%(count)s个未列出") % {"count": count}
+
+
+def listed(names: list[str], limit: int = LISTED_MAX) -> str:
+    """Names joined with 、, cut after `limit` with the count of the rest."""
+    text = "、".join(names[:limit])
+    if len(names) > limit:
+        text += more_text(len(names) - limit)
+    return text
+
+
 @dataclass
 class LedgerImportResult:
     """What an import did (or, with dry_run, would do), or every error that stopped it."""
@@ -71,20 +87,20 @@ class LedgerImportResult:
             },
         ]
         if self.projects_created:
-            lines.append(_("新建项目：%(codes)s") % {"codes": "、".join(self.projects_created)})
+            lines.append(_("新建项目：%(codes)s") % {"codes": listed(self.projects_created)})
         if self.projects_updated:
-            lines.append(_("更新项目：%(codes)s") % {"codes": "、".join(self.projects_updated)})
+            lines.append(_("更新项目：%(codes)s") % {"codes": listed(self.projects_updated)})
         if self.units_created:
             lines.append(
                 _("新建责任单位%(count)s个：%(names)s")
-                % {"count": len(self.units_created), "names": "、".join(self.units_created)}
+                % {"count": len(self.units_created), "names": listed(self.units_created)}
             )
         if self.enterprises_created:
             lines.append(
                 _("新建企业%(count)s个：%(names)s")
                 % {
                     "count": len(self.enterprises_created),
-                    "names": "、".join(self.enterprises_created),
+                    "names": listed(self.enterprises_created),
                 }
             )
         if self.leaders_created:
@@ -94,7 +110,7 @@ class LedgerImportResult:
                 )
                 % {
                     "count": len(self.leaders_created),
-                    "names": "、".join(self.leaders_created),
+                    "names": listed(self.leaders_created),
                 }
             )
         if self.nodes_missing:
@@ -102,7 +118,9 @@ class LedgerImportResult:
                 _("系统中有而台账中没有的节点%(count)s个（未删除，请核对）：")
                 % {"count": len(self.nodes_missing)}
             )
-            lines += [f"  {label}" for label in self.nodes_missing]
+            lines += [f"  {label}" for label in self.nodes_missing[:LISTED_MAX]]
+            if len(self.nodes_missing) > LISTED_MAX:
+                lines.append("  " + more_text(len(self.nodes_missing) - LISTED_MAX))
         lines += [_("警告：%(message)s") % {"message": warning} for warning in self.warnings]
         return lines
 
