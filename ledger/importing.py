@@ -19,7 +19,7 @@ from organization.models import Unit, User
 from organization.services import person_without_login_create
 from projects.choices import CompletionSource
 from projects.models import DisposalLine, Enterprise, Node, Project
-from supervision.services import node_change_due_date, node_complete
+from supervision.services import node_backdate_card, node_change_due_date, node_complete
 
 from .parsing import NAME_BY_METHOD, Col, LedgerError, LedgerRow, ParsedLedger, ledger_parse
 
@@ -425,7 +425,11 @@ class _Plan:
         changed = _assign(node, **values)
         if changed:
             _save(node, actor=actor, row=row.row)
-        if not created and node.due_date != row.due_date:
+        due_moved = not created and node.due_date != row.due_date
+        if due_moved:
+            # The county's ledger is the record of what was planned: a date it moves into
+            # the past is taken as confirmed (the office previewed the import and confirmed
+            # it), and the card that follows is named in the summary's warnings.
             _call(
                 node_change_due_date,
                 row.row,
@@ -434,6 +438,7 @@ class _Plan:
                 actor=actor,
                 due_date=row.due_date,
                 reason=CHANGE_REASON,
+                confirm_backdate=True,
             )
             changed = True
         if row.completed_on is not None and node.completed_at is None:
@@ -447,6 +452,10 @@ class _Plan:
                 completed_at=_completed_at(row.completed_on),
             )
             changed = True
+        if due_moved:
+            card = node_backdate_card(node=Node.objects.get(pk=node.pk), due_date=row.due_date)
+            if card:
+                result.warnings.append(_("第%(row)s行：%(card)s") % {"row": row.row, "card": card})
         if not changed:
             result.nodes_unchanged.append(label)
         else:
