@@ -19,7 +19,7 @@ from organization.models import Unit, User
 from organization.services import person_without_login_create
 from projects.choices import CompletionSource
 from projects.models import DisposalLine, Enterprise, Node, Project
-from supervision.services import node_change_due_date, node_complete
+from supervision.services import node_backdate_card, node_change_due_date, node_complete
 
 from .parsing import NAME_BY_METHOD, Col, LedgerError, LedgerRow, ParsedLedger, ledger_parse
 
@@ -27,6 +27,22 @@ CHANGE_REASON = "台账导入"
 USERNAME_LIKE = re.compile(r"[A-Za-z0-9_.@+-]+")
 FULL_NAME_MAX = User._meta.get_field("full_name").max_length
 TOWNSHIP_NAME = re.compile(r"[乡镇](?:人民政府|政府)?$")
+
+
+# A summary names at most this many codes or names per list, then says how many more.
+LISTED_MAX = 50
+
+
+def more_text(count: int) -> str:
+    return _("……另有%(count)s个未列出") % {"count": count}
+
+
+def listed(names: list[str], limit: int = LISTED_MAX) -> str:
+    """Names joined with 、, cut after `limit` with the count of the rest."""
+    text = "、".join(names[:limit])
+    if len(names) > limit:
+        text += more_text(len(names) - limit)
+    return text
 
 
 @dataclass
@@ -71,20 +87,20 @@ class LedgerImportResult:
             },
         ]
         if self.projects_created:
-            lines.append(_("新建项目：%(codes)s") % {"codes": "、".join(self.projects_created)})
+            lines.append(_("新建项目：%(codes)s") % {"codes": listed(self.projects_created)})
         if self.projects_updated:
-            lines.append(_("更新项目：%(codes)s") % {"codes": "、".join(self.projects_updated)})
+            lines.append(_("更新项目：%(codes)s") % {"codes": listed(self.projects_updated)})
         if self.units_created:
             lines.append(
                 _("新建责任单位%(count)s个：%(names)s")
-                % {"count": len(self.units_created), "names": "、".join(self.units_created)}
+                % {"count": len(self.units_created), "names": listed(self.units_created)}
             )
         if self.enterprises_created:
             lines.append(
                 _("新建企业%(count)s个：%(names)s")
                 % {
                     "count": len(self.enterprises_created),
-                    "names": "、".join(self.enterprises_created),
+                    "names": listed(self.enterprises_created),
                 }
             )
         if self.leaders_created:
@@ -94,7 +110,7 @@ class LedgerImportResult:
                 )
                 % {
                     "count": len(self.leaders_created),
-                    "names": "、".join(self.leaders_created),
+                    "names": listed(self.leaders_created),
                 }
             )
         if self.nodes_missing:
@@ -102,7 +118,9 @@ class LedgerImportResult:
                 _("系统中有而台账中没有的节点%(count)s个（未删除，请核对）：")
                 % {"count": len(self.nodes_missing)}
             )
-            lines += [f"  {label}" for label in self.nodes_missing]
+            lines += [f"  {label}" for label in self.nodes_missing[:LISTED_MAX]]
+            if len(self.nodes_missing) > LISTED_MAX:
+                lines.append("  " + more_text(len(self.nodes_missing) - LISTED_MAX))
         lines += [_("警告：%(message)s") % {"message": warning} for warning in self.warnings]
         return lines
 
@@ -407,7 +425,11 @@ class _Plan:
         changed = _assign(node, **values)
         if changed:
             _save(node, actor=actor, row=row.row)
-        if not created and node.due_date != row.due_date:
+        due_moved = not created and node.due_date != row.due_date
+        if due_moved:
+            # The county's ledger is the record of what was planned: a date it moves into
+            # the past is taken as confirmed (the office previewed the import and confirmed
+            # it), and the card that follows is named in the summary's warnings.
             _call(
                 node_change_due_date,
                 row.row,
@@ -416,6 +438,7 @@ class _Plan:
                 actor=actor,
                 due_date=row.due_date,
                 reason=CHANGE_REASON,
+                confirm_backdate=True,
             )
             changed = True
         if row.completed_on is not None and node.completed_at is None:
@@ -429,6 +452,10 @@ class _Plan:
                 completed_at=_completed_at(row.completed_on),
             )
             changed = True
+        if due_moved:
+            card = node_backdate_card(node=Node.objects.get(pk=node.pk), due_date=row.due_date)
+            if card:
+                result.warnings.append(_("第%(row)s行：%(card)s") % {"row": row.row, "card": card})
         if not changed:
             result.nodes_unchanged.append(label)
         else:

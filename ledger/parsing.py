@@ -187,7 +187,9 @@ def ledger_parse(path_or_file: str | Path | BinaryIO, *, today: dt.date) -> Pars
         parsed.errors.extend(header_errors)
         return parsed
     raw_rows = []
-    for number, cells in table[header_row:]:
+    for number, cells in table:
+        if number <= header_row:
+            continue
         raw = RawRow(number)
         for column, index in columns.items():
             raw.cells[column] = cells[index] if index < len(cells) else None
@@ -212,8 +214,20 @@ class LedgerFileError(Exception):
     """The file cannot be read as a table at all."""
 
 
+# Limits that keep a hostile or mistaken file from taking the server's memory or minutes.
+# A county's ledger is a few hundred rows, tens of kilobytes; the limits sit far above that.
+MAX_FILE_BYTES = 5 * 1024 * 1024
+# An .xlsx is a zip: the sizes its members declare, added up, may not pass this. Python's
+# zipfile never inflates a member past its declared size (it stops and fails the CRC), so
+# checking the declarations before openpyxl opens the file bounds the work it can do.
+XLSX_UNZIPPED_MAX_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 50_000  # non-blank rows, the header and title rows included
+MAX_COLUMNS = 100  # cells further right are never read (the ledger has 13 columns)
+
+
 def read_table(path_or_file: str | Path | BinaryIO) -> list[tuple[int, list[Any]]]:
-    """The rows of the file's first (active) sheet as (row number Excel shows, cell values)."""
+    """The non-blank rows of the file's first (active) sheet as (row number Excel shows,
+    cell values), within the limits above."""
     data = read_bytes(path_or_file)
     if data.startswith(b"PK\x03\x04"):
         return read_xlsx(data)
@@ -222,31 +236,124 @@ def read_table(path_or_file: str | Path | BinaryIO) -> list[tuple[int, list[Any]
     return read_csv(data)
 
 
+def _too_large() -> LedgerFileError:
+    return LedgerFileError(
+        _("文件超过%(mb)sMB，台账文件不应这么大。") % {"mb": MAX_FILE_BYTES // 1024 // 1024}
+    )
+
+
 def read_bytes(path_or_file: str | Path | BinaryIO) -> bytes:
+    """The file's bytes, refused unread when there are more than MAX_FILE_BYTES."""
     if isinstance(path_or_file, (str, Path)):
         try:
-            return Path(path_or_file).read_bytes()
+            with Path(path_or_file).open("rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
         except OSError:
             raise LedgerFileError(_("无法读取文件“%(path)s”。") % {"path": path_or_file}) from None
-    data = path_or_file.read()
-    return data.encode("utf-8") if isinstance(data, str) else data
+    else:
+        data = path_or_file.read(MAX_FILE_BYTES + 1)
+        data = data.encode("utf-8") if isinstance(data, str) else data
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_large()
+    return data
+
+
+def xlsx_check_unzipped_size(data: bytes) -> None:
+    """Refuse an .xlsx whose members declare more than XLSX_UNZIPPED_MAX_BYTES (a zip bomb),
+    from the zip's directory alone: nothing is inflated."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            declared = sum(entry.file_size for entry in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise LedgerFileError(_("无法读取 Excel 文件，文件可能已损坏。")) from None
+    if declared > XLSX_UNZIPPED_MAX_BYTES:
+        raise LedgerFileError(_("Excel 文件解压后过大，无法导入。"))
+
+
+def _too_many_rows() -> LedgerFileError:
+    return LedgerFileError(
+        _("台账超过%(max)s行，无法导入；请分成几个文件。") % {"max": f"{MAX_ROWS:,}"}
+    )
+
+
+def _kept_rows(rows) -> list[tuple[int, list[Any]]]:
+    """The non-blank rows, at most MAX_ROWS of them and MAX_COLUMNS cells each."""
+    kept = []
+    for number, values in rows:
+        values = list(values[:MAX_COLUMNS])
+        if all(is_blank(value) for value in values):
+            continue  # formatted empty rows, down to row 1,048,576 in some files
+        if len(kept) == MAX_ROWS:
+            raise _too_many_rows()
+        kept.append((number, values))
+    return kept
 
 
 def read_xlsx(data: bytes) -> list[tuple[int, list[Any]]]:
+    xlsx_check_unzipped_size(data)
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
         raise LedgerFileError(_("无法读取 Excel 文件，文件可能已损坏。")) from None
     try:
         sheet = workbook.active or workbook.worksheets[0]
         # Some programs write a wrong <dimension>; read every cell there is.
         sheet.reset_dimensions()
-        return [
-            (number, list(values))
-            for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
-        ]
+        formulas: list[str] = []
+        table = _kept_rows(_xlsx_rows(sheet, formulas))
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise LedgerFileError(_("无法读取 Excel 文件，文件可能已损坏。")) from None
     finally:
         workbook.close()
+    if formulas:
+        shown = "、".join(formulas[:FORMULAS_SHOWN])
+        more = len(formulas) - FORMULAS_SHOWN
+        raise LedgerFileError(
+            _(
+                "台账中有%(count)s个公式单元格（%(cells)s%(more)s）：请在 Excel 中复制后“选择性粘贴→数值”，再导入。"
+            )
+            % {
+                "count": len(formulas),
+                "cells": shown,
+                "more": _("等") if more > 0 else "",
+            }
+        )
+    return table
+
+
+FORMULAS_SHOWN = 10
+
+
+def _xlsx_rows(sheet, formulas: list[str]):
+    """(row number, values) of the sheet, MAX_COLUMNS wide, formulas noted and left out."""
+    filler = None
+    for number, cells in enumerate(sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS), start=1):
+        # openpyxl yields one shared tuple for every row missing from the file: a sheet
+        # with cells in rows 1 and 1,048,576 must not cost a million row checks.
+        if cells is filler:
+            continue
+        if all(getattr(cell, "value", None) is None for cell in cells):
+            filler = cells
+            continue
+        yield _values_refusing_formulas(number, cells, formulas)
+
+
+def _values_refusing_formulas(number: int, cells, formulas: list[str]) -> tuple[int, list[Any]]:
+    """A row's values; each formula cell noted by its Excel name (K5) in `formulas`.
+
+    A formula is never imported, neither its text nor the result Excel cached for it: the
+    cached result need not match the formula (any program can write the file), and the
+    record must be what the county typed. Text that merely starts with =, +, - or @ (a
+    typed cell, not a formula) is kept as text.
+    """
+    values = []
+    for cell in cells:
+        if getattr(cell, "data_type", None) == "f":
+            formulas.append(getattr(cell, "coordinate", None) or str(number))
+            values.append(None)
+        else:
+            values.append(cell.value)
+    return number, values
 
 
 def read_csv(data: bytes) -> list[tuple[int, list[Any]]]:
@@ -261,7 +368,7 @@ def read_csv(data: bytes) -> list[tuple[int, list[Any]]]:
         raise LedgerFileError(_("无法识别文件编码，请以 UTF-8 或 GB18030（ANSI）编码保存 CSV。"))
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        return [(number, row) for number, row in enumerate(reader, start=1)]
+        return _kept_rows(enumerate(reader, start=1))
     except csv.Error:
         raise LedgerFileError(_("CSV 文件格式错误，无法读取。")) from None
 

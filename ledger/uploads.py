@@ -21,9 +21,12 @@ from django.utils.translation import gettext as _
 
 from core.files import file_kind
 
+from .parsing import MAX_FILE_BYTES, XLSX_UNZIPPED_MAX_BYTES
+
 FOLDER = "ledger-uploads"
-MAX_BYTES = 5 * 1024 * 1024  # a county's ledger is a few hundred rows: tens of kilobytes
-UNZIPPED_MAX_BYTES = 50 * 1024 * 1024  # an .xlsx that would unpack to more is refused
+# The limits the command line applies too (ledger.parsing), checked here before a byte is stored.
+MAX_BYTES = MAX_FILE_BYTES
+UNZIPPED_MAX_BYTES = XLSX_UNZIPPED_MAX_BYTES
 NAME = re.compile(rf"^{FOLDER}/[0-9a-f]{{32}}\.(xlsx|csv)$")
 
 

@@ -19,7 +19,7 @@ from organization.permissions import Action, require
 
 from .batches import BACKGROUND_ROWS, ledger_row_count
 from .forms import LedgerUploadForm
-from .importing import LedgerImportResult, ledger_import
+from .importing import LISTED_MAX, LedgerImportResult, ledger_import, more_text
 from .uploads import (
     Pending,
     PendingChanged,
@@ -47,12 +47,27 @@ SECTIONS = (
     ("warnings", gettext_lazy("警告")),
 )
 
+# What the office checks before it confirms: a unit the import would create may be a typo or
+# another name of a unit it already has (the import matches units by exact name).
+SECTION_HINTS = {
+    "units_created": gettext_lazy(
+        "这些单位名称在系统中不存在，导入时将新建。如是已有单位的别称或笔误，请先修改台账再上传。"
+    ),
+}
+
 # Shown folded: what stays as it is; everything that changes or needs a look is unfolded.
 FOLDED_SECTIONS = {"projects_unchanged", "nodes_unchanged"}
 
 
 def _require_office(request) -> None:
     require(request.user, Action.PLAN, message=_("只有督查办可以导入台账。"))
+
+
+def _cut(entries: list[str]) -> list[str]:
+    """At most LISTED_MAX entries, then one saying how many more (the session stays small)."""
+    if len(entries) <= LISTED_MAX:
+        return entries
+    return [*entries[:LISTED_MAX], more_text(len(entries) - LISTED_MAX)]
 
 
 def _summary(result: LedgerImportResult) -> dict:
@@ -73,8 +88,10 @@ def _summary(result: LedgerImportResult) -> dict:
         "sections": [
             {
                 "label": str(label),
-                "entries": list(getattr(result, field)),
+                "count": len(getattr(result, field)),
+                "entries": _cut(list(getattr(result, field))),
                 "open": field not in FOLDED_SECTIONS,
+                "hint": str(SECTION_HINTS.get(field, "")),
             }
             for field, label in SECTIONS
             if getattr(result, field)

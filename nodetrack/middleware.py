@@ -42,6 +42,11 @@ class RejectNulMiddleware:
             "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
         ):
             if request.path.startswith("/api/"):
-                return JsonResponse({"detail": _("请求中含有非法字符。")}, status=400)
+                message = _("请求中含有非法字符。")
+                return JsonResponse(
+                    {"detail": message, "errors": {"__all__": [message]}},
+                    status=400,
+                    json_dumps_params={"ensure_ascii": False},
+                )
             return HttpResponseBadRequest(_("请求中含有非法字符。"))
         return self.get_response(request)

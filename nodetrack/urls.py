@@ -20,3 +20,9 @@ urlpatterns = [
 ]
 # Uploaded files are never served from MEDIA_ROOT: the attachment view checks who may see
 # the node first (supervision.views.staff.attachment_download).
+
+# Pages keep Django's error pages; under /api/ every error answers JSON (nodetrack.api_urls).
+handler400 = "nodetrack.api_urls.bad_request"
+handler403 = "nodetrack.api_urls.permission_denied"
+handler404 = "nodetrack.api_urls.page_not_found"
+handler500 = "nodetrack.api_urls.server_error"

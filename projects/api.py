@@ -1,10 +1,12 @@
 """REST endpoint for progress reports: unit staff report how far a node has come."""
 
+from typing import Annotated
+
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 
 from core.api.multipart import FormInt, JsonOrMultipart, multipart_openapi, uploaded_files
-from core.api.schemas import WRITE_ERRORS, Instant
+from core.api.schemas import WRITE_ERRORS, Instant, Percent, Text
 
 from .selectors import node_list
 from .services import node_progress_report
@@ -13,14 +15,14 @@ router = Router(tags=["项目与节点"])
 
 
 class ProgressIn(Schema):
-    percent: FormInt
-    note: str = ""
+    percent: Annotated[FormInt, Percent]
+    note: Text = ""
 
 
 class ProgressOut(Schema):
     id: int
     node: int
-    percent: int
+    percent: Annotated[int, Percent]
     note: str
     created_at: Instant
 

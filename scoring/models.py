@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext
@@ -27,14 +28,37 @@ def validate_reminder_days(value) -> None:
         )
 
 
+POINTS_MAX = 20  # a card's deduction, in points
+GRACE_WORKDAYS_MAX = 30  # the window to explain a yellow card, in working days
+
+
 class RuleVersion(models.Model):
     """The points, windows and reminders in force from a date on; a new rule is a new row."""
 
     effective_from = models.DateField(_("生效日期"), unique=True)
-    yellow_points = models.DecimalField(_("黄牌扣分"), max_digits=6, decimal_places=2, default=1)
-    red_points = models.DecimalField(_("红牌扣分"), max_digits=6, decimal_places=2, default=2)
+    yellow_points = models.DecimalField(
+        _("黄牌扣分"),
+        max_digits=6,
+        decimal_places=2,
+        default=1,
+        validators=[MinValueValidator(0), MaxValueValidator(POINTS_MAX)],
+        help_text=_("0 到 20 分"),
+    )
+    red_points = models.DecimalField(
+        _("红牌扣分"),
+        max_digits=6,
+        decimal_places=2,
+        default=2,
+        validators=[MinValueValidator(0), MaxValueValidator(POINTS_MAX)],
+        help_text=_("0 到 20 分"),
+    )
     base_score = models.DecimalField(_("基础分"), max_digits=7, decimal_places=2, default=100)
-    grace_workdays = models.PositiveSmallIntegerField(_("说明期限(工作日)"), default=3)
+    grace_workdays = models.PositiveSmallIntegerField(
+        _("说明期限(工作日)"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(GRACE_WORKDAYS_MAX)],
+        help_text=_("1 到 30 个工作日"),
+    )
     reminder_days = models.JSONField(
         _("到期提醒(提前天数)"), default=list, blank=True, validators=[validate_reminder_days]
     )
@@ -53,6 +77,15 @@ class RuleVersion(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(grace_workdays__gte=1), name="scoring_ruleversion_grace_positive"
+            ),
+            # A mistyped rule (200 points, a 300-day window) would decide assessments: bounded.
+            models.CheckConstraint(
+                condition=Q(yellow_points__lte=POINTS_MAX) & Q(red_points__lte=POINTS_MAX),
+                name="scoring_ruleversion_points_bounded",
+            ),
+            models.CheckConstraint(
+                condition=Q(grace_workdays__lte=GRACE_WORKDAYS_MAX),
+                name="scoring_ruleversion_grace_bounded",
             ),
         ]
 

@@ -23,6 +23,14 @@ def base_score_on(day: dt.date) -> Decimal:
     return in_force(versions, day).base_score
 
 
+def yellow_points_on(day: dt.date) -> Decimal:
+    """The yellow card's deduction under the rule in force on `day` (the default when none)."""
+    versions = list(RuleVersion.objects.only("effective_from", "yellow_points"))
+    if not versions:
+        return RuleVersion._meta.get_field("yellow_points").default
+    return in_force(versions, day).yellow_points
+
+
 def year_bounds(year: int) -> tuple[dt.datetime, dt.datetime]:
     """The local calendar year as instants: [Jan 1 00:00, next Jan 1 00:00) Asia/Shanghai."""
     return clock.start_of_day(dt.date(year, 1, 1)), clock.start_of_day(dt.date(year + 1, 1, 1))

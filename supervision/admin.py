@@ -3,10 +3,13 @@ from django.contrib import admin
 from django.contrib.admin.widgets import AdminDateWidget
 from django.utils.translation import gettext_lazy as _
 
+from core import clock
 from core.admin import HistoryAdmin, ReadOnlyAdminMixin, form_action
+from core.formats import points_text
 from organization.permissions import Action, may
 from projects.admin import NodeAdmin as ProjectsNodeAdmin
 from projects.models import Node
+from scoring.selectors import yellow_points_on
 
 from .models import (
     CalendarDay,
@@ -178,6 +181,15 @@ class SweepRunAdmin(AppendOnlyAdmin):
 class DueDateChangeForm(forms.Form):
     due_date = forms.DateField(label=_("新的计划完成日期"), widget=AdminDateWidget)
     reason = forms.CharField(label=_("调整理由"), max_length=500, widget=forms.Textarea)
+    confirm_backdate = forms.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The label names the card and its deduction under today's rule.
+        self.fields["confirm_backdate"].label = _(
+            "确认补记黄牌：新日期早于今天（未办结节点）或早于办结日期（已办结节点）时，"
+            "该节点将被补记一张黄牌，扣%(points)s分"
+        ) % {"points": points_text(yellow_points_on(clock.today()))}
 
 
 admin.site.unregister(Node)
@@ -196,7 +208,11 @@ class NodeAdmin(ProjectsNodeAdmin):
         def apply(data) -> str:
             for node in queryset.order_by("pk"):  # the sweep's lock order
                 node_change_due_date(
-                    node=node, actor=request.user, reason=data["reason"], due_date=data["due_date"]
+                    node=node,
+                    actor=request.user,
+                    reason=data["reason"],
+                    due_date=data["due_date"],
+                    confirm_backdate=data["confirm_backdate"],
                 )
             return _("已调整 %(n)s 个节点的时间。") % {"n": queryset.count()}
 

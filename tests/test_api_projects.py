@@ -397,7 +397,8 @@ def test_progress_history_is_recorded_under_the_token_user(client, world):
         ('{"percent": 5, "note": "' + "字" * 2001 + '"}', {"note": ["说明不能超过2000字。"]}, None),
         ('{"percent": 5', {"__all__": ["请求体须是有效的 JSON 对象。"]}, None),
         ("[1, 2]", {"__all__": ["请求体须是有效的 JSON 对象。"]}, None),
-        ("null", {"__all__": ["请求体须是有效的 JSON 对象。"]}, None),
+        # `null` is no body (issue 10): answered as the empty body is.
+        ("null", {"__all__": ["请求体须是有效的 JSON 对象。"]}, "请求参数有误。"),
         ("", {"__all__": ["请求体须是有效的 JSON 对象。"]}, "请求参数有误。"),
     ],
 )

@@ -677,6 +677,9 @@ def test_reimport_updates_in_place_with_history_and_reports_what_the_file_lacks(
         "系统中有而台账中没有的节点1个（未删除，请核对）：",
         "  FX-001-3 土地挂牌",
         "警告：项目“FX-001”在系统中的处置方式“嫁接盘活”（6.30亩）台账中没有，已保留，请核对",
+        # Node 1 moved from 2026-03-10 to 2026-03-20, still open, before today: a yellow card.
+        "警告：第2行：节点“FX-001-1 完成土地测绘”的新计划完成日期2026-03-20早于今天，"
+        "下一次巡查将补记一张黄牌，扣1分。",
     ]
     project.refresh_from_db()
     assert project.name == "某机械厂收储（调整）"

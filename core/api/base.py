@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
@@ -28,6 +28,7 @@ NON_FIELD = "__all__"
 BODY_NOT_OBJECT = gettext_lazy("请求体须是有效的 JSON 对象。")
 NO_TOKEN = gettext_lazy("未提供身份令牌：请在请求头中使用 Authorization: Bearer <令牌>。")
 BAD_TOKEN = gettext_lazy("令牌无效、已吊销，或其用户已停用。")
+UNSTORABLE_TEXT = gettext_lazy("不能包含空字符或无效的 Unicode 字符（如单独的代理项）。")
 
 _PYDANTIC_MESSAGES = {
     "missing": gettext_lazy("该字段为必填项。"),
@@ -114,6 +115,10 @@ def _unauthenticated(api: NinjaAPI, request, exc: AuthenticationError):
 
 
 def _http_error(api: NinjaAPI, request, exc: HttpError):
+    if isinstance(exc.__cause__, UnstorableText):  # the parser found NUL or a lone surrogate
+        message = str(UNSTORABLE_TEXT)
+        errors = {field: [message] for field in exc.__cause__.fields}
+        return _bad_request(api, request, errors, detail=_("请求参数有误。"))
     if exc.status_code == 400:  # ninja could not parse the body
         message = str(BODY_NOT_OBJECT)
         return _bad_request(api, request, {NON_FIELD: [message]}, detail=message)
@@ -125,7 +130,7 @@ def _forbidden(api: NinjaAPI, request, exc: PermissionDenied):
 
 
 def _not_found(api: NinjaAPI, request, exc):
-    return _json(api, request, {"detail": _("对象不存在，或不在您的查看范围内。")}, status=404)
+    return _json(api, request, {"detail": str(NOT_FOUND)}, status=404)
 
 
 def _conflict(api: NinjaAPI, request, exc: Conflict):
@@ -138,28 +143,65 @@ class Utf8JSONRenderer(JSONRenderer):
     json_dumps_params: ClassVar[dict] = {"ensure_ascii": False}
 
 
+class UnstorableText(ValueError):
+    """Text no database can store: a NUL character or a lone UTF-16 surrogate, in `fields`."""
+
+    def __init__(self, fields: list[str]):
+        super().__init__("the request body contains text that cannot be stored")
+        self.fields = fields
+
+
 class JSONObjectParser(Parser):
-    """Request bodies are JSON objects; anything else (an array, a string, null) is refused
-    like malformed JSON, instead of being read as an empty object."""
+    """Request bodies are JSON objects; anything else (an array, a string) is refused like
+    malformed JSON, instead of being read as an empty object. A `null` body is no body: an
+    operation whose body is optional takes it, one whose body is required answers 400."""
 
     def parse_body(self, request: HttpRequest):
         data = super().parse_body(request)
+        if data is None:
+            return None
         if not isinstance(data, dict):
             raise TypeError("the request body is not a JSON object")
-        if _has_nul(data):
-            # PostgreSQL cannot store NUL in text: refuse it as invalid input, not a 500.
-            raise TypeError("the request body contains a NUL character")
+        fields = unstorable_fields(data)
+        if fields:
+            # PostgreSQL cannot store NUL in text, and no database can encode a lone
+            # surrogate ("x\ud800y" is valid JSON): refuse them as invalid input, not a 500.
+            raise UnstorableText(fields)
         return data
 
 
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+def _unstorable(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
     return False
+
+
+def _printable(key) -> str:
+    """A key as the client can read it back: lone surrogates written as \\udXXX escapes."""
+    return str(key).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def unstorable_fields(value, path: str = "") -> list[str]:
+    """The fields (dotted paths, NON_FIELD for the body itself) whose key or text holds a NUL
+    or a lone surrogate, at any depth."""
+    if isinstance(value, str):
+        return [path or NON_FIELD] if _unstorable(value) else []
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            field = f"{path}.{_printable(key)}" if path else _printable(key)
+            if _unstorable(str(key)):
+                found.append(field)
+            else:
+                found.extend(unstorable_fields(item, field))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(unstorable_fields(item, f"{path}.{index}" if path else str(index)))
+    return found
 
 
 _HANDLERS = (
@@ -183,3 +225,18 @@ class NodeTrackAPI(NinjaAPI):
         super().__init__(**kwargs)
         for exc_class, handler in _HANDLERS:
             self.add_exception_handler(exc_class, partial(handler, self))
+
+
+def json_error(status: int, detail: str, **extra) -> JsonResponse:
+    """An error answered outside a ninja operation (no route, wrong method, a crash), shaped
+    like the operations' own: 400 also carries `errors`."""
+    body = {"detail": detail, **extra}
+    if status == 400:
+        body.setdefault("errors", {NON_FIELD: [detail]})
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+NOT_FOUND = gettext_lazy("对象不存在，或不在您的查看范围内。")
+NOT_ALLOWED = gettext_lazy("该地址不接受 %(method)s 请求，可用：%(allowed)s。")
+BAD_REQUEST = gettext_lazy("请求无法处理。")
+SERVER_ERROR = gettext_lazy("服务器内部错误，请稍后重试。")

@@ -38,7 +38,11 @@ class JsonOrMultipartModel(BodyModel):
     @classmethod
     def get_request_data(cls, request, api, path_params):
         if not is_multipart(request):
-            return super().get_request_data(request, api, path_params)
+            data = super().get_request_data(request, api, path_params)
+            varname = getattr(cls, "__read_from_single_attr__", None)
+            if varname and data == {varname: None}:
+                return None  # a JSON `null` body is no body, as an empty one
+            return data
         # request.POST parses the stream without loading it whole: files go to temporary
         # files, so a large photo is refused by its size check, not by a memory limit.
         data = {key: request.POST.get(key) for key in request.POST}

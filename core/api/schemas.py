@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from django.utils import timezone
 from ninja import Schema
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, Field, PlainSerializer
 from pydantic_core import PydanticCustomError
 
 
@@ -30,6 +30,17 @@ DateIn = Annotated[dt.date, BeforeValidator(_strict_date)]
 Instant = Annotated[
     dt.datetime, PlainSerializer(lambda v: timezone.localtime(v).isoformat(), return_type=str)
 ]
+
+
+def documented_bounds(**bounds) -> Any:
+    """OpenAPI bounds (minimum, maximum, maxLength) published for a field whose bounds the
+    service checks, so the service's message stays the one clients read."""
+    return Field(json_schema_extra=bounds)
+
+
+# Free text the services bound with core.text.text_clean (2,000 characters after trimming).
+Text = Annotated[str, documented_bounds(maxLength=2000)]
+Percent = documented_bounds(minimum=0, maximum=100)
 
 
 def decimal2(value: Decimal | int | None) -> str:

@@ -1,14 +1,23 @@
 """REST endpoints for escalation: recommitments, cards and the priority supervision list."""
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from core.api.multipart import JsonOrMultipart, multipart_openapi, uploaded_files
 from core.api.pagination import ListParams, page_of, paginate
-from core.api.schemas import READ_ERRORS, WRITE_ERRORS, DateIn, Instant, Message, decimal2
+from core.api.schemas import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    DateIn,
+    Instant,
+    Message,
+    Text,
+    decimal2,
+    documented_bounds,
+)
 from projects.choices import DisposalMethod
 from projects.selectors import node_list
 
@@ -28,12 +37,12 @@ router = Router(tags=["督办"])
 
 
 class RecommitmentIn(Schema):
-    reason: str
+    reason: Text
     new_due_date: DateIn
 
 
 class DecisionIn(Schema):
-    comment: str = ""
+    comment: Text = ""
 
 
 class RecommitmentOut(Schema):
@@ -61,7 +70,7 @@ class RecommitmentFilters(ListParams):
 
 
 class RevokeIn(Schema):
-    reason: str
+    reason: Text
 
 
 class NodeRefOut(Schema):
@@ -141,7 +150,7 @@ class SupervisionItemFilters(NodeRowFilters):
 class InspectionIn(Schema):
     mode: Literal["online", "offline"]
     inspected_on: DateIn
-    text: str
+    text: Annotated[str, documented_bounds(maxLength=5000)]
 
 
 class InspectionOut(Schema):
@@ -167,7 +176,7 @@ class DeadlineIn(Schema):
 
 
 class CloseIn(Schema):
-    note: str
+    note: Text
 
 
 @router.post("nodes/{int:node_id}/recommitments/", response={201: RecommitmentOut, **WRITE_ERRORS})

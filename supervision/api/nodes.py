@@ -7,7 +7,7 @@ from ninja import Query, Router, Schema
 
 from core.api.multipart import JsonOrMultipart, multipart_openapi, uploaded_files
 from core.api.pagination import ListParams, page_of, paginate
-from core.api.schemas import READ_ERRORS, WRITE_ERRORS, Instant, decimal2
+from core.api.schemas import READ_ERRORS, WRITE_ERRORS, Instant, Text, decimal2
 from projects.selectors import node_list
 
 from ..choices import CardKind
@@ -89,7 +89,7 @@ class NodeFilters(ListParams):
 
 
 class CompleteIn(Schema):
-    note: str = ""
+    note: Text = ""
 
 
 @router.get("projects/", response={200: page_of(ProjectOut), **READ_ERRORS})

@@ -8,7 +8,7 @@ from .items import (
     supervision_item_close,
     supervision_item_set_deadline,
 )
-from .nodes import node_change_due_date, node_complete
+from .nodes import node_backdate_card, node_change_due_date, node_complete
 from .notifications import (
     notifications_create,
     notifications_deliver,
@@ -20,6 +20,7 @@ __all__ = [
     "calendar_day_delete",
     "calendar_day_save",
     "card_revoke",
+    "node_backdate_card",
     "node_change_due_date",
     "node_complete",
     "nodes_refresh_escalation",

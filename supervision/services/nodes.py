@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from core import clock
 from core.audit import audited_save
 from core.errors import Conflict
-from core.formats import date_cn
+from core.formats import date_cn, points_text
 from core.i18n import in_record_language
 from core.text import text_clean
 from organization.models import User
@@ -31,8 +31,9 @@ from projects.services import (
     progress_report_create,
 )
 from projects.validators import plan_date_error
+from scoring.selectors import yellow_points_on
 
-from ..choices import ItemStatus
+from ..choices import CardKind, ItemStatus
 from ..models import SupervisionItem
 from .escalation import nodes_refresh_escalation
 from .records import recommitments_lapse_pending
@@ -130,10 +131,52 @@ def node_complete(
     return node
 
 
+def node_backdate_card(*, node: Node, due_date: dt.date) -> str | None:
+    """The card a move of the planned date to `due_date` would cause, in words, or None.
+
+    An open node moved to before today is breached already: the next sweep gives it a
+    yellow card dated the day after the new date. A completed node moved to before the day
+    it was completed was completed late: the same card, after the fact. A node that holds a
+    yellow card in force gets no second one from its planned date.
+    """
+    if node.completed_at is not None:
+        if due_date >= clock.local_date(node.completed_at):
+            return None
+        why = _("早于该节点的办结日期%(done)s") % {
+            "done": clock.local_date(node.completed_at).isoformat()
+        }
+    else:
+        if due_date >= clock.today():
+            return None
+        why = _("早于今天")
+    if node.cards.filter(kind=CardKind.YELLOW, revoked_at__isnull=True).exists():
+        return None
+    breach_day = clock.local_date(clock.end_of_day_instant(due_date))
+    return _(
+        "节点“%(node)s”的新计划完成日期%(date)s%(why)s，下一次巡查将补记一张黄牌，扣%(points)s分。"
+    ) % {
+        "node": node,
+        "date": due_date.isoformat(),
+        "why": why,
+        "points": points_text(yellow_points_on(breach_day)),
+    }
+
+
 @in_record_language
 @transaction.atomic
-def node_change_due_date(*, node: Node, actor: User, due_date: dt.date, reason: str) -> Node:
-    """The office (or a ledger import) moves a node's planned date, with a reason kept in history."""
+def node_change_due_date(
+    *,
+    node: Node,
+    actor: User,
+    due_date: dt.date,
+    reason: str,
+    confirm_backdate: bool = False,
+) -> Node:
+    """The office (or a ledger import) moves a node's planned date, with a reason kept in history.
+
+    A move that would cause a card after the fact (node_backdate_card) is refused unless
+    `confirm_backdate` says the caller saw that card named and wants it.
+    """
     require(actor, Action.PLAN, message=_("只有督查办可以调整节点时间。"))
     reason = text_clean(reason, field="reason", label=_("调整理由"))
     if out_of_range := plan_date_error(due_date):
@@ -141,6 +184,11 @@ def node_change_due_date(*, node: Node, actor: User, due_date: dt.date, reason: 
     node = node_lock(node)
     if node.due_date == due_date:
         return node
+    card = node_backdate_card(node=node, due_date=due_date)
+    if card and not confirm_backdate:
+        raise ValidationError(
+            {"due_date": [card + _("如确需补记，请勾选确认后再提交。")]}, code="backdate"
+        )
     old = node.due_date
     node.due_date = due_date
     node.full_clean()
