@@ -336,6 +336,8 @@ class Notification(models.Model):
     created_at = models.DateTimeField(_("时间"))
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(_("邮件尝试次数"), default=0)
+    email_next_at = models.DateTimeField(_("邮件下次尝试时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("通知")

@@ -431,6 +431,7 @@ project                login     200    404         200        404          200 
 ledger-upload          login     403    403         403        403          403        200    403
 ledger-confirm         login     405    405         405        405          405        405    405
 ledger-cancel          login     405    405         405        405          405        405    405
+audit                  login     403    403         403        403          403        200    403
 """
 )
 

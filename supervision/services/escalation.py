@@ -24,7 +24,7 @@ from scoring.models import PointsEntry
 
 from .. import rules
 from ..choices import CardKind, NotificationKind
-from ..models import Card, SupervisionItem, SweepRun
+from ..models import Card, Notification, SupervisionItem, SweepRun
 from .facts import ESCALATION_SETTLED, EscalationContext, node_facts
 from .notifications import notifications_create, notifications_deliver
 from .records import recommitments_lapse_pending
@@ -71,6 +71,7 @@ def sweep_run(*, as_of: dt.datetime | None = None, batch_size: int | None = None
     """
     as_of = as_of or clock.now()
     batch_size = batch_size or settings.NODETRACK_SWEEP_BATCH
+    sweep_runs_close_dead(now=clock.now())
     run = SweepRun.objects.create(
         started_at=clock.now(), as_of=as_of, host=socket.gethostname()[:100]
     )
@@ -101,6 +102,36 @@ def sweep_run(*, as_of: dt.datetime | None = None, batch_size: int | None = None
     run.save()
     run.counts = counts
     return run
+
+
+def sweep_runs_close_dead(*, now: dt.datetime) -> int:
+    """Close as failed the runs that started and never finished: their process was killed.
+
+    A run older than the cluster's task timeout cannot still be running (the cluster
+    kills a task at its timeout). What it committed is counted from the rows it wrote:
+    cards and items carry its ``as_of`` as their issue and opening time, notifications as
+    their time. Nodes it checked are not recorded anywhere, so that count stays 0.
+    """
+    cutoff = now - dt.timedelta(seconds=settings.Q_CLUSTER["timeout"])
+    closed = 0
+    for run in SweepRun.objects.filter(finished_at__isnull=True, started_at__lt=cutoff):
+        cards = Card.objects.filter(issued_at=run.as_of)
+        closed += SweepRun.objects.filter(pk=run.pk, finished_at__isnull=True).update(
+            finished_at=now,
+            yellow=cards.filter(kind=CardKind.YELLOW).count(),
+            red=cards.filter(kind=CardKind.RED).count(),
+            items=SupervisionItem.objects.filter(opened_at=run.as_of).count(),
+            notifications=Notification.objects.filter(created_at=run.as_of).count(),
+            error=_sweep_killed_text(run.error),
+        )
+    return closed
+
+
+@in_record_language
+def _sweep_killed_text(error: str) -> str:
+    """The stored reason of a run closed by a later pass, after what it had recorded."""
+    said = _("巡检未正常结束（进程中断），由后续巡检关闭；计数为其已提交的记录。")
+    return f"{error}\n{said}" if error else said
 
 
 def _escalate_due_nodes(ctx, actor, as_of, batch_size, counts) -> None:
