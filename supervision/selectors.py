@@ -598,7 +598,11 @@ def todo_list(*, user, today: dt.date | None = None) -> list[TodoEntry]:
     nodes = (
         _with_cycle(
             nodes_with_card(
-                Node.objects.filter(unit_id__in=scope.staff_unit_ids, completed_at__isnull=True)
+                Node.objects.filter(
+                    unit_id__in=scope.staff_unit_ids,
+                    completed_at__isnull=True,
+                    archived_at__isnull=True,
+                )
             )
         )
         .annotate(effective_due=Coalesce("committed_due_date", "due_date"))
@@ -639,7 +643,11 @@ def weekly_node_list(*, user) -> QuerySet[Node]:
     scope = user_scope(user=user)
     return (
         nodes_with_card(
-            Node.objects.filter(unit_id__in=scope.staff_unit_ids, completed_at__isnull=True)
+            Node.objects.filter(
+                unit_id__in=scope.staff_unit_ids,
+                completed_at__isnull=True,
+                archived_at__isnull=True,
+            )
         )
         .annotate(effective_due=Coalesce("committed_due_date", "due_date"))
         .select_related("project", "unit")
