@@ -9,7 +9,9 @@ import time_machine
 from django.contrib.admin.sites import site
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import RequestFactory
+from django.urls import reverse
 
+from organization.tokens import api_token_create
 from projects.models import Node, NodeEvent, Project
 from supervision.models import Card, Notification
 from supervision.selectors import todo_list, weekly_node_list
@@ -181,3 +183,43 @@ def test_the_admin_offers_no_delete_of_projects_or_nodes(office):
     # then
     assert site._registry[Project].has_delete_permission(request, project) is False
     assert site._registry[Node].has_delete_permission(request) is False
+
+
+def test_the_api_project_list_leaves_archived_projects_out_but_their_detail_opens(
+    client, unit, office
+):
+    # given
+    kept = ProjectFactory(code="FX-001")
+    gone = ProjectFactory(code="FX-002")
+    NodeFactory(project=gone, unit=unit, due_date=dt.date(2026, 12, 10))
+    project_archive(project=gone, actor=office, reason="企业已注销")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {api_token_create(user=office)}"}
+    # when
+    listed = client.get("/api/v1/projects/", **headers)
+    detail = client.get("/api/v1/projects/FX-002/", **headers)
+    # then
+    assert [p["code"] for p in listed.json()["results"]] == [kept.code]
+    assert (detail.status_code, detail.json()["code"]) == (200, "FX-002")
+
+
+def test_the_pages_list_no_archived_project_and_show_who_archived_when_and_why(
+    client, unit, office
+):
+    # given
+    office.full_name = "王督查"
+    office.save()
+    kept = ProjectFactory(code="FX-001", name="留用项目")
+    gone = ProjectFactory(code="FX-002", name="归档项目")
+    node = NodeFactory(project=gone, unit=unit, due_date=dt.date(2026, 12, 10))
+    project_archive(project=gone, actor=office, reason="企业已注销")
+    client.force_login(office)
+    # when
+    listed = client.get(reverse("projects")).content.decode()
+    project_page = client.get(reverse("project", args=["FX-002"])).content.decode()
+    node_page = client.get(reverse("node", args=[node.pk])).content.decode()
+    # then
+    assert kept.name in listed
+    assert gone.name not in listed
+    shown = "已归档</span> 11月23日（周一）10:00 王督查：企业已注销"
+    assert shown in project_page
+    assert shown in node_page
