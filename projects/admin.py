@@ -134,6 +134,9 @@ class ProjectAdmin(HistoryAdmin):
             context={"projects": queryset},
         )
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # projects are archived, never deleted
+
     def get_queryset(self, request):
         return (
             super()

@@ -30,6 +30,7 @@ class NodeEventKind(models.TextChoices):
     ITEM_CLOSED = "item_closed", _("督办销号")
     ITEM_DEADLINE = "item_deadline", _("督办期限")
     INSPECTION = "inspection", _("督查记录")
+    ARCHIVED = "archived", _("归档")
 
 
 class CompletionSource(models.TextChoices):

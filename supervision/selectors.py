@@ -124,12 +124,15 @@ def node_list_with_card(
     return nodes.order_by("project__code", "seq", "pk")
 
 
-def project_list_with_nodes(*, user) -> QuerySet[Project]:
+def project_list_with_nodes(*, user, archived: bool = True) -> QuerySet[Project]:
     """Projects the user may see, in code order, each with its disposal lines and, in
-    `visible_nodes`, the nodes the user may see with their highest unrevoked card."""
+    `visible_nodes`, the nodes the user may see with their highest unrevoked card;
+    without the archived projects when `archived` is False."""
+    projects = Project.objects.visible_to(user)
+    if not archived:
+        projects = projects.filter(archived_at__isnull=True)
     return (
-        Project.objects.visible_to(user)
-        .select_related("locality")
+        projects.select_related("locality")
         .prefetch_related(
             "disposal_lines",
             Prefetch("nodes", queryset=node_list_with_card(user=user), to_attr="visible_nodes"),
@@ -598,7 +601,11 @@ def todo_list(*, user, today: dt.date | None = None) -> list[TodoEntry]:
     nodes = (
         _with_cycle(
             nodes_with_card(
-                Node.objects.filter(unit_id__in=scope.staff_unit_ids, completed_at__isnull=True)
+                Node.objects.filter(
+                    unit_id__in=scope.staff_unit_ids,
+                    completed_at__isnull=True,
+                    archived_at__isnull=True,
+                )
             )
         )
         .annotate(effective_due=Coalesce("committed_due_date", "due_date"))
@@ -639,12 +646,24 @@ def weekly_node_list(*, user) -> QuerySet[Node]:
     scope = user_scope(user=user)
     return (
         nodes_with_card(
-            Node.objects.filter(unit_id__in=scope.staff_unit_ids, completed_at__isnull=True)
+            Node.objects.filter(
+                unit_id__in=scope.staff_unit_ids,
+                completed_at__isnull=True,
+                archived_at__isnull=True,
+            )
         )
         .annotate(effective_due=Coalesce("committed_due_date", "due_date"))
         .select_related("project", "unit")
         .order_by("effective_due", "project__code", "seq", "pk")
     )
+
+
+def archive_reason(obj: Node | Project) -> str:
+    """Why an archived node or project was archived: the reason its history kept."""
+    if obj.archived_at is None:
+        return ""
+    record = obj.history.filter(archived_at=obj.archived_at).order_by("history_date").first()
+    return (record.history_change_reason or "") if record else ""
 
 
 def node_for_page(*, user, node_id: int) -> Node:

@@ -94,8 +94,9 @@ class CompleteIn(Schema):
 
 @router.get("projects/", response={200: page_of(ProjectOut), **READ_ERRORS})
 def projects_list(request, params: Query[ListParams]):
-    """Projects in the caller's scope, each with the nodes the caller may see."""
-    return paginate(project_list_with_nodes(user=request.auth), params)
+    """Projects in the caller's scope, each with the nodes the caller may see; archived
+    projects are left out (their detail still answers)."""
+    return paginate(project_list_with_nodes(user=request.auth, archived=False), params)
 
 
 @router.get("projects/{code}/", response={200: ProjectOut, **READ_ERRORS})

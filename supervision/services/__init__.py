@@ -8,7 +8,13 @@ from .items import (
     supervision_item_close,
     supervision_item_set_deadline,
 )
-from .nodes import node_backdate_card, node_change_due_date, node_complete
+from .nodes import (
+    node_archive,
+    node_backdate_card,
+    node_change_due_date,
+    node_complete,
+    project_archive,
+)
 from .notifications import (
     notifications_create,
     notifications_deliver,
@@ -21,7 +27,9 @@ __all__ = [
     "calendar_day_save",
     "card_revoke",
     "node_backdate_card",
+    "node_archive",
     "node_change_due_date",
+    "project_archive",
     "node_complete",
     "nodes_refresh_escalation",
     "notifications_mark_all_read",

@@ -149,7 +149,7 @@ def _escalate_due_nodes(ctx, actor, as_of, batch_size, counts) -> None:
         last_pk = ids[-1]
         _escalate_batch(ids, ctx, actor, as_of, counts)
     due_ids = sorted(
-        Node.objects.filter(next_escalation_at__lte=as_of)
+        Node.objects.filter(next_escalation_at__lte=as_of, archived_at__isnull=True)
         .order_by("next_escalation_at", "pk")
         .values_list("pk", flat=True)
     )
@@ -170,11 +170,22 @@ def _escalate_batch(ids: list[int], ctx, actor, as_of, counts) -> None:
             Node.objects.filter(pk__in=ids)
             .order_by("pk")
             .select_for_update(of=("self",))
-            .only("pk", "due_date", "committed_due_date", "completed_at", "next_escalation_at")
+            .only(
+                "pk",
+                "due_date",
+                "committed_due_date",
+                "completed_at",
+                "archived_at",
+                "next_escalation_at",
+            )
         )
         counts.nodes_checked += len(batch)
-        facts = node_facts(batch)
         quiet: list[Node] = []
+        for node in [node for node in batch if node.archived_at is not None]:
+            node.next_escalation_at = ESCALATION_SETTLED  # archived: no card any more
+            quiet.append(node)
+        batch = [node for node in batch if node.archived_at is None]
+        facts = node_facts(batch)
         for node in batch:
             try:
                 evaluation = ctx.evaluate(facts[node.pk], as_of)
@@ -216,6 +227,9 @@ def _node_escalate(node_id: int, ctx, actor: User, as_of, counts: SweepCounts) -
             .select_related("project", "unit")
             .get(pk=node_id)
         )
+        if node.archived_at is not None:  # archived since the batch read it
+            Node.objects.filter(pk=node.pk).update(next_escalation_at=ESCALATION_SETTLED)
+            return
         for _round in range(2):  # at most a yellow and then a red
             facts = node_facts([node])[node.pk]
             evaluation = ctx.evaluate(facts, as_of)

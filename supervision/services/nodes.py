@@ -22,7 +22,7 @@ from core.text import text_clean
 from organization.models import User
 from organization.permissions import Action, require
 from projects.choices import CompletionSource, NodeEventKind
-from projects.models import Node
+from projects.models import Node, Project
 from projects.services import (
     evidence_clean,
     node_check_fresh,
@@ -209,3 +209,69 @@ def node_change_due_date(
     )
     nodes_refresh_escalation(node_ids=[node.pk])
     return node
+
+
+def _node_archive_locked(*, node: Node, actor: User, reason: str, at: dt.datetime) -> None:
+    """Archive a node already read under its lock, with its event; a pending recommitment lapses."""
+    node.archived_at = at
+    node.archived_by = actor
+    audited_save(
+        node, actor=actor, reason=reason, update_fields=["archived_at", "archived_by", "updated_at"]
+    )
+    node_event_record(
+        node=node,
+        kind=NodeEventKind.ARCHIVED,
+        actor=actor,
+        at=at,
+        message=_("节点归档：%(reason)s") % {"reason": reason},
+        reason=reason,
+    )
+    recommitments_lapse_pending(
+        node=node, actor=actor, at=at, reason=_("节点已归档，重新承诺无需审批")
+    )
+
+
+@in_record_language
+@transaction.atomic
+def node_archive(*, node: Node, actor: User, reason: str) -> Node:
+    """The office archives a node (nodes are archived, never deleted), with a reason kept in history.
+
+    An archived node gets no new card and no reminder and leaves the staff's lists; the
+    cards it already holds stay.
+    """
+    require(actor, Action.SUPERVISE, message=_("只有督查办可以归档节点。"))
+    reason = text_clean(reason, field="reason", label=_("归档理由"))
+    node = node_lock(node)
+    if node.archived_at is not None:
+        raise Conflict(_("节点已归档。"), "node_archived")
+    _node_archive_locked(node=node, actor=actor, reason=reason, at=clock.now())
+    nodes_refresh_escalation(node_ids=[node.pk])
+    return node
+
+
+@in_record_language
+@transaction.atomic
+def project_archive(*, project: Project, actor: User, reason: str) -> Project:
+    """The office archives a project and its open nodes (neither is ever deleted), with a reason."""
+    require(actor, Action.SUPERVISE, message=_("只有督查办可以归档项目。"))
+    reason = text_clean(reason, field="reason", label=_("归档理由"))
+    project = Project.objects.select_for_update(of=("self",)).get(pk=project.pk)
+    if project.archived_at is not None:
+        raise Conflict(_("项目已归档。"), "project_archived")
+    now = clock.now()
+    archived = []
+    for node_id in (
+        Node.objects.filter(project=project, completed_at__isnull=True, archived_at__isnull=True)
+        .order_by("pk")  # the sweep's lock order
+        .values_list("pk", flat=True)
+    ):
+        node = node_lock(node_id)
+        if node.completed_at is None and node.archived_at is None:
+            _node_archive_locked(node=node, actor=actor, reason=reason, at=now)
+            archived.append(node.pk)
+    project.archived_at = now
+    project.archived_by = actor
+    audited_save(project, actor=actor, reason=reason, update_fields=["archived_at", "archived_by"])
+    if archived:
+        nodes_refresh_escalation(node_ids=archived)
+    return project

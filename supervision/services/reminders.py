@@ -23,7 +23,12 @@ def reminders_send(*, ctx: EscalationContext, as_of: dt.datetime) -> int:
         return 0
     horizon = today + dt.timedelta(days=max(policy.reminder_days))
     # Two reads, each on its partial index, rather than one OR that scans the open nodes.
-    open_nodes = Node.objects.incomplete().select_related("project", "unit").order_by()
+    open_nodes = (
+        Node.objects.incomplete()
+        .filter(archived_at__isnull=True)
+        .select_related("project", "unit")
+        .order_by()
+    )
     nodes = sorted(
         [
             *open_nodes.filter(committed_due_date__isnull=True, due_date__range=(today, horizon)),

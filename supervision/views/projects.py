@@ -8,16 +8,17 @@ from projects.models import Node, Project
 from projects.selectors import project_covering_leaders, project_history
 
 from ..filters import ProjectFilter
-from ..selectors import nodes_with_card, project_list_with_counts
+from ..selectors import archive_reason, nodes_with_card, project_list_with_counts
 
 PAGE_SIZE = 30
 
 
 def project_list(request):
-    """The projects the signed-in user may see, filtered by the URL's query, a page at a time."""
+    """The projects the signed-in user may see (not the archived ones), filtered by the URL's
+    query, a page at a time."""
     filters = ProjectFilter(
         request.GET or None,
-        queryset=project_list_with_counts(user=request.user),
+        queryset=project_list_with_counts(user=request.user).filter(archived_at__isnull=True),
         user=request.user,
     )
     page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -42,7 +43,7 @@ def project_detail(request, code: str):
     user = request.user
     project = get_object_or_404(
         Project.objects.visible_to(user)
-        .select_related("locality", "enterprise", "leader")
+        .select_related("locality", "enterprise", "leader", "archived_by")
         .prefetch_related("disposal_lines"),
         code=code,
     )
@@ -62,6 +63,7 @@ def project_detail(request, code: str):
         "projects/detail.html",
         {
             "project": project,
+            "archive_reason": archive_reason(project),
             "lines": list(project.disposal_lines.all()),
             "leaders": project_covering_leaders(project=project),
             "nodes": shown,

@@ -19,6 +19,7 @@ from ..choices import CardKind
 from ..forms.staff import CompleteForm, ProgressForm, RecommitForm, WeeklyForm, seen_value
 from ..selectors import (
     IMAGE_EXTENSIONS,
+    archive_reason,
     attachment_for_download,
     node_for_page,
     node_grace_window,
@@ -50,13 +51,14 @@ def node_detail(request, node_id: int):
     """The node page: its light and dates, what the user may do, its timeline and its history."""
     node = node_for_page(user=request.user, node_id=node_id)
     reporter = may(request.user, Action.REPORT, unit_id=node.unit_id)
-    open_node = node.completed_at is None
+    open_node = node.completed_at is None and node.archived_at is None
     grace = node_grace_window(node) if open_node else None
     return render(
         request,
         "staff/node.html",
         {
             "node": node,
+            "archive_reason": archive_reason(node),
             "pending": node_pending_recommitment(node=node) if node.has_pending else None,
             "grace": grace,
             "cards": list(node.cards.order_by("breached_at", "pk")),
