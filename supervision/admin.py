@@ -8,7 +8,8 @@ from core.admin import HistoryAdmin, ReadOnlyAdminMixin, form_action
 from core.formats import points_text
 from organization.permissions import Action, may
 from projects.admin import NodeAdmin as ProjectsNodeAdmin
-from projects.models import Node
+from projects.admin import ProjectAdmin as ProjectsProjectAdmin
+from projects.models import Node, Project
 from scoring.selectors import yellow_points_on
 
 from .models import (
@@ -21,7 +22,13 @@ from .models import (
     SupervisionItem,
     SweepRun,
 )
-from .services import calendar_day_delete, calendar_day_save, node_change_due_date
+from .services import (
+    calendar_day_delete,
+    calendar_day_save,
+    node_archive,
+    node_change_due_date,
+    project_archive,
+)
 
 
 class ReadOnlyAdmin(ReadOnlyAdminMixin, HistoryAdmin):
@@ -192,6 +199,51 @@ class DueDateChangeForm(forms.Form):
         ) % {"points": points_text(yellow_points_on(clock.today()))}
 
 
+class ArchiveForm(forms.Form):
+    reason = forms.CharField(label=_("归档理由"), max_length=500, widget=forms.Textarea)
+
+
+def _archive_action(model_admin, request, queryset, *, service, keyword: str, action: str):
+    """Archive the selected rows with one reason, all or none (never a delete)."""
+
+    def apply(data) -> str:
+        for row in queryset.order_by("pk"):  # the sweep's lock order
+            service(**{keyword: row}, actor=request.user, reason=data["reason"])
+        return _("已归档 %(n)s 项。") % {"n": queryset.count()}
+
+    return form_action(
+        model_admin,
+        request,
+        queryset,
+        form_class=ArchiveForm,
+        template="admin/archive.html",
+        title=_("归档"),
+        apply=apply,
+        context={"rows": queryset, "action": action},
+    )
+
+
+admin.site.unregister(Project)
+
+
+@admin.register(Project)
+class ProjectAdmin(ProjectsProjectAdmin):
+    """The project admin of projects, with archiving (it stops escalation of the open nodes)."""
+
+    actions = (*ProjectsProjectAdmin.actions, "archive_projects")
+
+    @admin.action(description=_("归档项目"))
+    def archive_projects(self, request, queryset):
+        return _archive_action(
+            self,
+            request,
+            queryset,
+            service=project_archive,
+            keyword="project",
+            action="archive_projects",
+        )
+
+
 admin.site.unregister(Node)
 
 
@@ -199,7 +251,13 @@ admin.site.unregister(Node)
 class NodeAdmin(ProjectsNodeAdmin):
     """The node admin of projects, with the action that moves planned dates (a fact escalation reads)."""
 
-    actions = ("change_due_date",)
+    actions = ("change_due_date", "archive_nodes")
+
+    @admin.action(description=_("归档节点"))
+    def archive_nodes(self, request, queryset):
+        return _archive_action(
+            self, request, queryset, service=node_archive, keyword="node", action="archive_nodes"
+        )
 
     @admin.action(description=_("调整节点时间"))
     def change_due_date(self, request, queryset):

@@ -223,3 +223,45 @@ def test_the_pages_list_no_archived_project_and_show_who_archived_when_and_why(
     shown = "已归档</span> 11月23日（周一）10:00 王督查：企业已注销"
     assert shown in project_page
     assert shown in node_page
+
+
+def test_the_office_archives_nodes_and_projects_from_the_admin_with_one_reason(
+    client, unit, office
+):
+    """The admin's 归档 actions ask for a reason, then archive every selected row, never delete."""
+    # given
+    from organization.services import supervision_office_group
+
+    office.is_staff = True
+    office.save()
+    office.groups.add(supervision_office_group())
+    node = NodeFactory(unit=unit)
+    project = ProjectFactory()
+    other = NodeFactory(project=project, unit=unit)
+    client.force_login(office)
+    # when
+    nodes = client.post(
+        reverse("admin:projects_node_changelist"),
+        {
+            "action": "archive_nodes",
+            "_selected_action": [node.pk],
+            "apply": "1",
+            "reason": "并入其他节点",
+        },
+    )
+    projects = client.post(
+        reverse("admin:projects_project_changelist"),
+        {
+            "action": "archive_projects",
+            "_selected_action": [project.pk],
+            "apply": "1",
+            "reason": "项目撤销",
+        },
+    )
+    # then
+    assert (nodes.status_code, projects.status_code) == (302, 302)
+    node.refresh_from_db()
+    other.refresh_from_db()
+    project.refresh_from_db()
+    assert (node.archived_by, other.archived_by, project.archived_by) == (office, office, office)
+    assert Node.objects.filter(pk__in=[node.pk, other.pk]).count() == 2
