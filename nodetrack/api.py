@@ -11,6 +11,7 @@ from ninja.security import HttpBearer
 from core.api.base import BAD_TOKEN, NodeTrackAPI
 from organization.tokens import api_token_authenticate
 from projects.api import router as projects_router
+from reports.api import router as reports_router
 from scoring.api import router as scoring_router
 from supervision.api import router as supervision_router
 
@@ -44,3 +45,4 @@ api = NodeTrackAPI(
 api.add_router("", projects_router)
 api.add_router("", supervision_router)
 api.add_router("", scoring_router)
+api.add_router("", reports_router)

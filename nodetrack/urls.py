@@ -12,6 +12,7 @@ admin.site.index_title = _("管理")
 urlpatterns = [
     path("", include("supervision.urls")),
     path("", include("ledger.urls")),
+    path("", include("reports.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -25,6 +25,7 @@ from .models import (
     ProgressAttachment,
     ProgressReport,
     Project,
+    WorkStream,
 )
 from .services import node_template_apply
 
@@ -32,6 +33,20 @@ from .services import node_template_apply
 class TemplateApplyForm(forms.Form):
     template = forms.ModelChoiceField(NodeTemplate.objects.all(), label=_("节点模板"))
     start_date = forms.DateField(label=_("开始日期"), widget=AdminDateWidget)
+
+
+@admin.register(WorkStream)
+class WorkStreamAdmin(HistoryAdmin):
+    list_display = ("name", "code", "is_land", "seq", "project_count")
+    list_filter = ("is_land",)
+    search_fields = ("name", "code")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_projects=Count("projects"))
+
+    @admin.display(description=_("项目数"), ordering="_projects")
+    def project_count(self, obj: WorkStream) -> int:
+        return obj._projects
 
 
 @admin.register(Enterprise)
@@ -91,6 +106,7 @@ class ProjectAdmin(HistoryAdmin):
     list_display = (
         "code",
         "name",
+        "work_stream",
         "locality",
         "enterprise",
         "leader",
@@ -98,7 +114,7 @@ class ProjectAdmin(HistoryAdmin):
         "area",
         "node_progress",
     )
-    list_filter = ("status", DisposalMethodFilter, "locality", "leader")
+    list_filter = ("work_stream", "status", DisposalMethodFilter, "locality", "leader")
     search_fields = ("code", "name", "enterprise__name", "enterprise__credit_code")
     autocomplete_fields = ("enterprise", "leader")
     list_select_related = ("locality", "enterprise", "leader")

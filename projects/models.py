@@ -56,6 +56,58 @@ class Enterprise(models.Model):
         return self.name
 
 
+class WorkStreamQuerySet(models.QuerySet):
+    def land(self):
+        """The land-governance stream: the one whose projects carry disposal methods and areas."""
+        return self.get(is_land=True)
+
+
+class WorkStream(models.Model):
+    """A work stream (专项): a major matter of the county run by the node work method.
+
+    Exactly one stream is the land-governance one (低效用地处置): its projects carry disposal
+    methods and areas, and the disposal table counts it alone.
+    """
+
+    code = models.SlugField(_("专项代码"), max_length=30, unique=True)
+    name = models.CharField(_("专项名称"), max_length=100, unique=True)
+    is_land = models.BooleanField(
+        _("土地处置专项"),
+        default=False,
+        help_text=_("处置方式与面积只属于土地处置专项；全县只能有一个。"),
+    )
+    seq = models.PositiveSmallIntegerField(_("排序"), default=0)
+    history = HistoricalRecords()
+
+    objects = WorkStreamQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("专项")
+        verbose_name_plural = _("专项")
+        ordering = ["seq", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_land"], condition=Q(is_land=True), name="projects_workstream_one_land"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+LAND_STREAM_CODE = "land"
+LAND_STREAM_NAME = "园区转型升级"
+
+
+def land_stream_id() -> int:
+    """The land-governance stream's id, the default of a project's stream (made on first need,
+    so that a ledger without a 专项 column imports as it always did)."""
+    stream, _created = WorkStream.objects.get_or_create(
+        is_land=True, defaults={"code": LAND_STREAM_CODE, "name": LAND_STREAM_NAME}
+    )
+    return stream.pk
+
+
 def covered_projects_q(user_id: int, prefix: str = "") -> Q:
     """Projects a leader answers for (包保): named on it, or covering it, its locality or enterprise."""
     return (
@@ -86,6 +138,13 @@ class Project(models.Model):
 
     code = models.CharField(_("项目编号"), max_length=50, unique=True)
     name = models.CharField(_("项目名称"), max_length=200)
+    work_stream = models.ForeignKey(
+        WorkStream,
+        on_delete=models.PROTECT,
+        default=land_stream_id,
+        related_name="projects",
+        verbose_name=_("专项"),
+    )
     locality = models.ForeignKey(
         Unit,
         on_delete=models.PROTECT,

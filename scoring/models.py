@@ -30,6 +30,8 @@ def validate_reminder_days(value) -> None:
 
 POINTS_MAX = 20  # a card's deduction, in points
 GRACE_WORKDAYS_MAX = 30  # the window to explain a yellow card, in working days
+STALE_DAYS_MAX = 90  # early warning: days without a progress report
+HORIZON_DAYS_MAX = 365  # early warning: how near the due date the silence counts
 
 
 class RuleVersion(models.Model):
@@ -62,6 +64,32 @@ class RuleVersion(models.Model):
     reminder_days = models.JSONField(
         _("到期提醒(提前天数)"), default=list, blank=True, validators=[validate_reminder_days]
     )
+    lag_points = models.PositiveSmallIntegerField(
+        _("序时进度滞后(百分点)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("进度落后于已用时间占比超过该百分点即为进度滞后；1 到 100"),
+    )
+    stale_days = models.PositiveSmallIntegerField(
+        _("未填报进度(天)"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(STALE_DAYS_MAX)],
+        help_text=_("临近到期的节点连续该天数未填报进度即为进度滞后；1 到 90 天"),
+    )
+    stale_horizon_days = models.PositiveSmallIntegerField(
+        _("临近到期(天)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(HORIZON_DAYS_MAX)],
+        help_text=_("距到期不超过该天数的节点才按未填报天数预警；1 到 365 天"),
+    )
+    early_bonus_points = models.DecimalField(
+        _("提前完成加分"),
+        max_digits=6,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(POINTS_MAX)],
+        help_text=_("节点早于计划日期办结时给责任单位加的分；0 为不加分"),
+    )
     note = models.CharField(_("说明"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     history = HistoricalRecords()
@@ -86,6 +114,16 @@ class RuleVersion(models.Model):
             models.CheckConstraint(
                 condition=Q(grace_workdays__lte=GRACE_WORKDAYS_MAX),
                 name="scoring_ruleversion_grace_bounded",
+            ),
+            models.CheckConstraint(
+                condition=Q(lag_points__gte=1, lag_points__lte=100)
+                & Q(stale_days__gte=1, stale_days__lte=STALE_DAYS_MAX)
+                & Q(stale_horizon_days__gte=1, stale_horizon_days__lte=HORIZON_DAYS_MAX),
+                name="scoring_ruleversion_warning_bounded",
+            ),
+            models.CheckConstraint(
+                condition=Q(early_bonus_points__gte=0, early_bonus_points__lte=POINTS_MAX),
+                name="scoring_ruleversion_bonus_bounded",
             ),
         ]
 
@@ -124,6 +162,10 @@ class PointsEntry(models.Model):
         related_name="+",
         verbose_name=_("记录人"),
     )
+    # What an automatic entry answers for (e.g. "early:<node id>"): the database keeps it once.
+    event_key = models.CharField(
+        _("事件键"), max_length=100, null=True, blank=True, unique=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("积分台账")
@@ -138,6 +180,14 @@ class PointsEntry(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind=EntryKind.CARD_REVERSAL) | Q(points__gte=0),
                 name="scoring_pointsentry_reversal_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=EntryKind.BONUS) | Q(points__gt=0),
+                name="scoring_pointsentry_bonus_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=EntryKind.ADJUSTMENT) | ~Q(points=0),
+                name="scoring_pointsentry_adjustment_nonzero",
             ),
         ]
         indexes = [models.Index(fields=["unit", "occurred_at"], name="scoring_entry_unit_time")]

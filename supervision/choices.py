@@ -40,6 +40,7 @@ class Light(models.TextChoices):
     RED = "red", _("红牌")
     AWAITING_APPROVAL = "awaiting_approval", _("待审批")
     YELLOW = "yellow", _("黄牌")
+    LAGGING = "lagging", _("进度滞后")
     DUE_SOON = "due_soon", _("即将到期")
     ON_TRACK = "on_track", _("正常推进")
 
@@ -53,6 +54,7 @@ LIGHT_COLOURS = {
     Light.RED: "#F5222D",
     Light.AWAITING_APPROVAL: "#722ED1",
     Light.YELLOW: "#FAAD14",
+    Light.LAGGING: "#FA8C16",
     Light.DUE_SOON: "#1677FF",
     Light.ON_TRACK: "#52C41A",
 }

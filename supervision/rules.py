@@ -28,6 +28,10 @@ class EscalationPolicy:
     red_points: Decimal = Decimal("2.00")
     grace_workdays: int = 3
     reminder_days: tuple[int, ...] = (3, 1)
+    lag_points: int = 30
+    stale_days: int = 14
+    stale_horizon_days: int = 30
+    early_bonus_points: Decimal = Decimal("0.00")
 
 
 def policy_on(policies: Sequence[EscalationPolicy], day: dt.date) -> EscalationPolicy:
@@ -247,6 +251,61 @@ def reminder_due(
     return min(applicable) if applicable else None
 
 
+def behind_time_share(
+    *, start: dt.date, due: dt.date, today: dt.date, progress: int, lag_points: int
+) -> bool:
+    """Is the reported progress more than `lag_points` behind the share of the node's time
+    already used, from `start` to `due`? (序时进度: 60% of the time gone wants 60% done.)
+
+    Whole-number arithmetic, so that the database's version of this rule agrees exactly:
+    behind when (today - start) * 100 > (progress + lag_points) * (due - start).
+    """
+    span = (due - start).days
+    used = min(max((today - start).days, 0), max(span, 0))
+    if span <= 0:  # a node due on or before its start: all of its time is used once it is due
+        return today >= due and 100 - progress > lag_points
+    return used * 100 > (progress + lag_points) * span
+
+
+def silent_too_long(
+    *,
+    start: dt.date,
+    due: dt.date,
+    today: dt.date,
+    last_report_on: dt.date | None,
+    stale_days: int,
+    horizon_days: int,
+) -> bool:
+    """Has the node gone `stale_days` without a progress report (counted from `start` when it
+    never had one) while its due date is at most `horizon_days` away (or already past)?"""
+    last = last_report_on if last_report_on is not None else start
+    return (today - last).days >= stale_days and (due - today).days <= horizon_days
+
+
+def node_lagging(
+    *,
+    start: dt.date,
+    due: dt.date,
+    today: dt.date,
+    progress: int,
+    last_report_on: dt.date | None,
+    policy: EscalationPolicy,
+) -> bool:
+    """The early warning (序时进度预警) of an open node: lagging when behind the time share, or
+    silent too long near its due date. `start` is the planned date of the project's previous
+    node, else the day the node was created; `due` its effective due date."""
+    return behind_time_share(
+        start=start, due=due, today=today, progress=progress, lag_points=policy.lag_points
+    ) or silent_too_long(
+        start=start,
+        due=due,
+        today=today,
+        last_report_on=last_report_on,
+        stale_days=policy.stale_days,
+        horizon_days=policy.stale_horizon_days,
+    )
+
+
 DUE_SOON_DAYS = 3
 
 
@@ -257,9 +316,11 @@ def node_light(
     pending_recommitment: bool,
     effective_due_date: dt.date,
     today: dt.date,
+    lagging: bool = False,
 ) -> Light:
-    """A node's status light, most telling first: done, red, awaiting approval, yellow, due
-    within 3 days (or past due and not yet carded by the sweep), else on track."""
+    """A node's status light, most telling first: done, red, awaiting approval, yellow,
+    lagging (node_lagging), due within 3 days (or past due and not yet carded by the sweep),
+    else on track."""
     if completed:
         return Light.DONE
     if card_kind == CardKind.RED:
@@ -268,6 +329,8 @@ def node_light(
         return Light.AWAITING_APPROVAL
     if card_kind == CardKind.YELLOW:
         return Light.YELLOW
+    if lagging:
+        return Light.LAGGING
     if (effective_due_date - today).days <= DUE_SOON_DAYS:
         return Light.DUE_SOON
     return Light.ON_TRACK

@@ -462,6 +462,10 @@ def escalation_policies_load() -> list[EscalationPolicy]:
             yellow_points=v.yellow_points,
             red_points=v.red_points,
             grace_workdays=v.grace_workdays,
+            lag_points=v.lag_points,
+            stale_days=v.stale_days,
+            stale_horizon_days=v.stale_horizon_days,
+            early_bonus_points=v.early_bonus_points,
             # The admin validates the list; a hand-edited row must still not stop the sweep.
             reminder_days=tuple(
                 sorted(

@@ -21,6 +21,7 @@ from projects.models import (
     ProgressAttachment,
     ProgressReport,
     Project,
+    WorkStream,
 )
 from projects.validators import uscc_check_digit
 from scoring.models import PointsEntry, RuleVersion
@@ -67,6 +68,7 @@ def objects() -> dict[type, object]:
     )
     DisposalLine.objects.create(project=project, method="takeback", area_mu=Decimal("42.33"))
     node = NodeFactory(project=project, seq=1, name="补偿款支付", unit=department)
+    stream = WorkStream.objects.create(code="invest", name="招商引资")
     template = NodeTemplate.objects.create(name="收储收回标准流程")
     NodeTemplateStep.objects.create(
         template=template,
@@ -107,6 +109,7 @@ def objects() -> dict[type, object]:
         ProgressReport: report,
         RuleVersion: rule,
         PointsEntry: entry,
+        WorkStream: stream,
     }
 
 
@@ -178,6 +181,7 @@ def test_only_what_people_keep_by_hand_can_be_added(rf):
         "projects.Enterprise",
         "projects.Project",
         "projects.NodeTemplate",
+        "projects.WorkStream",
         "scoring.RuleVersion",
     }
 

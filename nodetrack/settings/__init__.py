@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "scoring",
     "ledger",
     "demo",
+    "reports",
 ]
 
 MIDDLEWARE = [

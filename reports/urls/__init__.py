@@ -1,0 +1,3 @@
+"""The reports' pages, one module per page family."""
+
+urlpatterns: list = []
