@@ -1,0 +1,1 @@
+"""Filter forms of the reports pages, one module per page family."""

@@ -1,0 +1,1 @@
+"""Read-side queries of the reports: each page family has its module."""

@@ -1,0 +1,3 @@
+"""The URLs of one page family of the reports."""
+
+urlpatterns: list = []
