@@ -215,7 +215,7 @@ def _node_rows(
     user, *, day: dt.date, live: bool, work_stream: WorkStream | None
 ) -> list[tuple[Light, _Place]]:
     """Each node in scope that was on the books at the end of `day` (not archived), with its
-    light then and its place: one query for today's lights, four for a past day's."""
+    light then and its place: one query for today's lights, three for a past day's."""
     place = ("unit_id", "unit__name", "project__locality_id", "project__locality__name")
     if live:
         nodes = nodes_with_light(
@@ -298,7 +298,7 @@ def dashboard(
     """The dashboard for `user`: node lights, this year's cards week by week, the open
     supervision items and how long they have been open, the same by locality and by unit,
     and the land stream's disposal table; today's, or as it stood at the end of `as_of`.
-    A fixed number of queries whatever the data size (five today, eight for a past day)."""
+    A fixed number of queries whatever the data size (four today, six for a past day)."""
     today = clock.today()
     live = as_of is None or as_of >= today
     day = today if live else as_of
