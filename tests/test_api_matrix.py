@@ -205,6 +205,8 @@ POST   recommitments/{recommitment_id}/approve/   401       403   404         20
 POST   recommitments/{recommitment_id}/reject/    401       403   404         200    404          403          200       403    403
 GET    scores/                                    401       200:4 200:4       200:4  200:4        200:4        200:4     200:4  200:4
 GET    supervision-items/                         401       403   403         200:1  200:1        200:1        200:2     200:2  200:2
+GET    stats/disposal-methods/                    401       200   200         200    200          200          200       200    200
+GET    stats/overview/                            401       200   200         200    200          200          200       200    200
 GET    supervision-items/{item_id}/inspections/   401       403   403         200:1  404          200:1        200:1     200:1  200:1
 POST   supervision-items/{item_id}/inspections/   401       403   403         403    404          403          403       201    403
 POST   supervision-items/{item_id}/deadline/      401       403   403         403    404          403          403       200    403
@@ -220,7 +222,7 @@ WITH_IDS = sorted(key for key in ENDPOINTS if path_params(key[1]))
 def test_the_table_has_a_row_for_every_endpoint_and_no_other():
     assert sorted(TABLE) == ENDPOINTS
     assert sorted(BODIES) == sorted(path for _, path in WRITES)
-    assert len(ENDPOINTS) == 17
+    assert len(ENDPOINTS) == 19
 
 
 def test_the_world_has_a_cover_leader_who_sees_fx001_and_decides_nothing_of_it(wt, frozen):

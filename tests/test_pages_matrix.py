@@ -1,7 +1,7 @@
 """Every page, for every role: no server error, exactly the answer the role's scope gives, and
 no write from outside a role's scope changes anything (issue 7, section 9 and "Done when").
 
-The pages are enumerated from supervision.urls and ledger.urls, so a page added later is in
+The pages are enumerated from supervision.urls, ledger.urls and reports.urls, so a page added later is in
 the matrix at once, and fails here until it has a row in the tables below.
 """
 
@@ -23,6 +23,7 @@ from django.urls import URLPattern, URLResolver, resolve, reverse
 from django.utils.http import content_disposition_header
 
 import ledger.urls
+import reports.urls
 import supervision.urls
 from ledger.uploads import ledger_file_kind, pending_store
 from ledger.views import SESSION_PENDING
@@ -316,7 +317,8 @@ def test_the_world_is_what_the_tables_assume(w, frozen):
 
 
 def page_patterns() -> dict[str, URLPattern]:
-    """Every page of the app by its URL name: the patterns of supervision.urls and ledger.urls."""
+    """Every page of the app by its URL name: the patterns of supervision.urls, ledger.urls
+    and reports.urls."""
     found: dict[str, URLPattern] = {}
 
     def walk(patterns):
@@ -328,7 +330,7 @@ def page_patterns() -> dict[str, URLPattern]:
             assert pattern.name not in found, f"two pages are named {pattern.name!r}"
             found[pattern.name] = pattern
 
-    walk([*supervision.urls.urlpatterns, *ledger.urls.urlpatterns])
+    walk([*supervision.urls.urlpatterns, *ledger.urls.urlpatterns, *reports.urls.urlpatterns])
     return found
 
 
@@ -406,7 +408,8 @@ def answer(response, url: str) -> str:
 GET_TABLE = table(
     """
 page                   anonymous staff  staff_other leader     leader_other principal  office admin
-home                   login     >todo  >todo       >approvals >approvals   >approvals >items >projects
+home                   login     200    200         200        200          200        200    200
+node-list              login     200    200         200        200          200        200    200
 notifications          login     200    200         200        200          200        200    200
 notifications-read-all login     405    405         405        405          405        405    405
 todo                   login     200    200         >home      >home        >home      >home  >home
@@ -841,6 +844,8 @@ def read_urls(w: World) -> list[str]:
         reverse("cards") + f"?kind=yellow&project={w.project.code}&unit={w.land.name}",
         reverse("items") + "?status=",
         reverse("items") + f"?status=&unit={w.land.name}",
+        reverse("node-list") + f"?unit={w.land.name}&light=red",
+        reverse("home") + "?as_of=2026-11-20",
         reverse("projects") + f"?q={w.project.code}",
         reverse("projects") + f"?unit={w.land.pk}&card=red",
         reverse("project", kwargs={"code": w.project.code}) + "?all=1",

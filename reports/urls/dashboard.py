@@ -1,3 +1,10 @@
-"""The URLs of one page family of the reports."""
+"""The dashboard (总览), everyone's home page, and the node list its counts link to."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from ..views import dashboard
+
+urlpatterns: list = [
+    path("", dashboard.dashboard, name="home"),
+    path("nodes/", dashboard.node_list, name="node-list"),
+]

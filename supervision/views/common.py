@@ -1,4 +1,4 @@
-"""Pages everyone has: the landing redirect and the notifications."""
+"""Pages everyone has: the notifications (the home page is the dashboard, in reports)."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -6,23 +6,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from organization.selectors import user_scope
-
 from ..models import Notification
 from ..services import notifications_mark_all_read
-
-
-def home(request):
-    """Each person lands where their daily work is: staff on their to-do list, leaders on
-    their approvals, the supervision office on the priority list; anyone else on projects."""
-    scope = user_scope(user=request.user)
-    if scope.staff_unit_ids:
-        return redirect("todo")
-    if scope.is_leader:
-        return redirect("approvals")
-    if scope.is_supervisor:
-        return redirect("items")
-    return redirect("projects")
 
 
 def notification_list(request):

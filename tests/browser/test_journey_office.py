@@ -46,8 +46,8 @@ def test_office_inspects_a_red_card_item_on_site_and_closes_it(screen):
     photo = png(rgb=(245, 34, 45))
     page = screen.login("office_li")
 
-    # when: the office signs in and opens the red-card list
-    screen.arrived("/office/items/")
+    # when: the office signs in (on the dashboard) and opens the red-card list
+    screen.arrived("/")
     screen.submit(page.locator("nav.mainnav").get_by_role("link", name="亮牌"))
 
     # then: the red card is listed with its unit, the date it broke and its deduction

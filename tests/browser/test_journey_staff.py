@@ -35,7 +35,9 @@ def test_staff_report_progress_with_a_photo_then_recommit_after_a_yellow_card(sc
     photo = png()
     page = screen.login("staff_zrj")
 
-    # when: the to-do list's 填报进度 leads to the form; 60% with a note and a photo
+    # when: from the dashboard, 我的待办; its 填报进度 leads to the form; 60% with a note and a photo
+    screen.arrived("/")
+    screen.submit(page.locator(".todo-banner").get_by_role("link", name="我的待办"))
     screen.arrived("/todo/")
     entry = page.locator("li.todo-item", has_text="收回方案报县政府审批")
     screen.shot("todo-overdue")
