@@ -36,7 +36,8 @@ def ledger(world):
     return finance, park
 
 
-def row(unit, kind, points, score, rank, base="100.00"):
+def row(unit, kind, points, score, rank, base="100.00", **extra):
+    """An answer's row; `extra` names what is not the default (no bonus, no adjustment, new)."""
     return {
         "unit": unit,
         "kind": kind,
@@ -44,7 +45,18 @@ def row(unit, kind, points, score, rank, base="100.00"):
         "points": points,
         "score": score,
         "rank": rank,
+        "deductions": "0.00",
+        "bonuses": "0.00",
+        "adjustments": points,
+        "previous_rank": None,
+        "movement": None,
+        **extra,
     }
+
+
+def rows(body: dict) -> list[dict]:
+    """The results without the unit ids (the database chooses them)."""
+    return [{k: v for k, v in r.items() if k != "unit_id"} for r in body["results"]]
 
 
 def test_scores_of_a_year_rank_units_within_their_kind_group(client, world, ledger):
@@ -52,16 +64,14 @@ def test_scores_of_a_year_rank_units_within_their_kind_group(client, world, ledg
     response = api_get(client, "scores/", world.token("staff"), year=2026)
     # then
     assert response.status_code == 200
-    assert response.json() == {
-        "count": 5,
-        "results": [
-            row("县住建局", "department", "0.50", "100.50", 1),
-            row("县自然资源局", "department", "-3.00", "97.00", 2),
-            row("县财政局", "department", "-3.00", "97.00", 2),
-            row("桃花镇", "township", "0.00", "100.00", 1),
-            row("高新区", "park", "0.00", "100.00", 1),
-        ],
-    }
+    assert response.json()["count"] == 5
+    assert rows(response.json()) == [
+        row("县住建局", "department", "0.50", "100.50", 1, bonuses="0.50", adjustments="0.00"),
+        row("县自然资源局", "department", "-3.00", "97.00", 2),
+        row("县财政局", "department", "-3.00", "97.00", 2),
+        row("桃花镇", "township", "0.00", "100.00", 1),
+        row("高新区", "park", "0.00", "100.00", 1),
+    ]
 
 
 def test_scores_default_to_the_current_local_year_and_its_jan_1_base(client, world, ledger, frozen):
@@ -73,12 +83,13 @@ def test_scores_default_to_the_current_local_year_and_its_jan_1_base(client, wor
     current = api_get(client, "scores/", world.token("staff"))
     past = api_get(client, "scores/", world.token("staff"), year=2026)
     # then
-    assert current.json()["results"] == [
-        row("县自然资源局", "department", "0.00", "90.00", 1, base="90.00"),
-        row("县财政局", "department", "0.00", "90.00", 1, base="90.00"),
-        row("县住建局", "department", "-1.00", "89.00", 3, base="90.00"),
-        row("桃花镇", "township", "0.00", "90.00", 1, base="90.00"),
-        row("高新区", "park", "0.00", "90.00", 1, base="90.00"),
+    assert rows(current.json()) == [
+        # 2026: 县住建局 100.50 first, the other two 97.00 second; the localities 100.00 first
+        row("县自然资源局", "department", "0.00", "90.00", 1, "90.00", previous_rank=2, movement=1),
+        row("县财政局", "department", "0.00", "90.00", 1, "90.00", previous_rank=2, movement=1),
+        row("县住建局", "department", "-1.00", "89.00", 3, "90.00", previous_rank=1, movement=-2),
+        row("桃花镇", "township", "0.00", "90.00", 1, "90.00", previous_rank=1, movement=0),
+        row("高新区", "park", "0.00", "90.00", 1, "90.00", previous_rank=1, movement=0),
     ]
     assert [r["base"] for r in past.json()["results"]] == ["100.00"] * 5
 
@@ -108,13 +119,11 @@ def test_scores_pagination(client, world, ledger):
     # when
     response = api_get(client, "scores/", world.token("staff"), year=2026, limit=2, offset=2)
     # then
-    assert response.json() == {
-        "count": 5,
-        "results": [
-            row("县财政局", "department", "-3.00", "97.00", 2),
-            row("桃花镇", "township", "0.00", "100.00", 1),
-        ],
-    }
+    assert response.json()["count"] == 5
+    assert rows(response.json()) == [
+        row("县财政局", "department", "-3.00", "97.00", 2),
+        row("桃花镇", "township", "0.00", "100.00", 1),
+    ]
 
 
 @pytest.mark.parametrize(
