@@ -122,9 +122,6 @@ def node_early_bonus_award(
     points = rule.early_bonus_points if rule else Decimal(0)
     if not points:
         return None
-    key = early_bonus_key(node)
-    if PointsEntry.objects.filter(event_key=key).exists():
-        return None
     entry = PointsEntry(
         unit_id=node.unit_id,
         node=node,
@@ -133,7 +130,7 @@ def node_early_bonus_award(
         rule_version=rule,
         occurred_at=completed_at,
         created_by=actor,
-        event_key=key,
+        event_key=early_bonus_key(node),
         reason=(
             _("%(project)s 节点“%(node)s”提前%(days)s天办结，加%(points)s分")
             % {
@@ -148,5 +145,5 @@ def node_early_bonus_award(
         with transaction.atomic():
             audited_save(entry, actor=actor, reason=_("提前完成加分"))
     except IntegrityError:
-        return None  # awarded meanwhile by another transaction
+        return None  # awarded already (completed before, or by a concurrent transaction)
     return entry
