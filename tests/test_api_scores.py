@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 
 from organization.models import Unit
+from projects.models import Project, WorkStream
 from scoring.choices import EntryKind
 from scoring.models import PointsEntry, RuleVersion
 from tests.factories import LocalityFactory, UnitFactory
@@ -156,3 +157,78 @@ def test_scores_query_count_is_bounded(client, world, django_assert_max_num_quer
     body = response.json()
     assert body["count"] == 43
     assert {r["score"] for r in body["results"] if r["unit"].startswith("部门")} == {"95.00"}
+
+
+def test_scores_of_a_period_of_days_with_its_movement(client, world, ledger):
+    # when: 2026-12-31 alone, against 2026-12-30 (when every unit had 100)
+    response = api_get(
+        client, "scores/", world.token("staff"), start="2026-12-31", end="2026-12-31"
+    )
+    # then
+    moved = {"previous_rank": 1, "movement": 0}
+    assert rows(response.json())[:3] == [
+        row("县住建局", "department", "0.00", "100.00", 1, **moved),
+        row("县财政局", "department", "0.00", "100.00", 1, **moved),
+        row("县自然资源局", "department", "-2.00", "98.00", 3, previous_rank=1, movement=-2),
+    ]
+    # and before the units existed, they are new
+    before = api_get(client, "scores/", world.token("staff"), start="2026-01-01", end="2026-01-31")
+    assert {r["movement"] for r in before.json()["results"]} == {None}
+
+
+def test_scores_of_a_work_stream_and_a_kind(client, world, ledger):
+    # given: the entries of two nodes; the roads stream has the other project
+    roads = WorkStream.objects.create(code="roads", name="道路建设", seq=2)
+    Project.objects.filter(pk=world.other_project.pk).update(work_stream=roads)
+    PointsEntry.objects.create(
+        unit=world.unit,
+        kind=EntryKind.CARD_DEDUCTION,
+        points=Decimal("-1.00"),
+        occurred_at=at("2026-05-01 09:00"),
+        reason="黄牌",
+        node=world.node,
+    )
+    PointsEntry.objects.create(
+        unit=world.other_unit,
+        kind=EntryKind.BONUS,
+        points=Decimal("2.00"),
+        occurred_at=at("2026-06-01 09:00"),
+        reason="表彰",
+        node=world.other_node,
+    )
+    # when
+    land = api_get(client, "scores/", world.token("staff"), year=2026, work_stream="land")
+    road = api_get(client, "scores/", world.token("staff"), year=2026, work_stream="roads")
+    localities = api_get(client, "scores/", world.token("staff"), year=2026, kind="locality")
+    # then: no base score in a stream; only the entries of its nodes
+    assert rows(land.json()) == [
+        row("县自然资源局", "department", "-1.00", "-1.00", 1, "0.00", deductions="-1.00",
+            adjustments="0.00"),
+    ]  # fmt: skip
+    assert rows(road.json()) == [
+        row("县住建局", "department", "2.00", "2.00", 1, "0.00", bonuses="2.00",
+            adjustments="0.00"),
+    ]  # fmt: skip
+    assert [r["unit"] for r in localities.json()["results"]] == ["桃花镇", "高新区"]
+
+
+@pytest.mark.parametrize(
+    ("params", "errors"),
+    [
+        ({"year": 2026, "start": "2026-01-01"}, {"year": ["年份与起止日期只能选一种。"]}),
+        ({"start": "2026-01-01"}, {"end": ["请同时填写结束日期。"]}),
+        ({"start": "2026-03-02", "end": "2026-03-01"}, {"end": ["结束日期不能早于开始日期。"]}),
+        (
+            {"start": "2026-3-1", "end": "2026-03-01"},
+            {"start": ["日期格式应为 YYYY-MM-DD，且须是有效日期。"]},
+        ),
+        ({"work_stream": "nope"}, {"work_stream": ["没有该专项。"]}),
+        ({"kind": "township"}, {"kind": ["取值无效，可选：department、locality。"]}),
+    ],
+)
+def test_scores_bad_period_stream_or_kind_is_400(client, world, params, errors):
+    # when
+    response = api_get(client, "scores/", world.token("staff"), **params)
+    # then
+    assert response.status_code == 400
+    assert response.json()["errors"] == errors

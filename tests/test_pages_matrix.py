@@ -23,6 +23,7 @@ from django.urls import URLPattern, URLResolver, resolve, reverse
 from django.utils.http import content_disposition_header
 
 import ledger.urls
+import reports.urls
 import supervision.urls
 from ledger.uploads import ledger_file_kind, pending_store
 from ledger.views import SESSION_PENDING
@@ -316,7 +317,8 @@ def test_the_world_is_what_the_tables_assume(w, frozen):
 
 
 def page_patterns() -> dict[str, URLPattern]:
-    """Every page of the app by its URL name: the patterns of supervision.urls and ledger.urls."""
+    """Every page of the app by its URL name: the patterns of supervision.urls, ledger.urls
+    and reports.urls."""
     found: dict[str, URLPattern] = {}
 
     def walk(patterns):
@@ -328,7 +330,7 @@ def page_patterns() -> dict[str, URLPattern]:
             assert pattern.name not in found, f"two pages are named {pattern.name!r}"
             found[pattern.name] = pattern
 
-    walk([*supervision.urls.urlpatterns, *ledger.urls.urlpatterns])
+    walk([*supervision.urls.urlpatterns, *ledger.urls.urlpatterns, *reports.urls.urlpatterns])
     return found
 
 
@@ -346,6 +348,7 @@ PARAMS = {
     ("approval-decide", "pk"): lambda w: w.pending.pk,
     ("attachment", "kind"): lambda w: "progress",
     ("attachment", "attachment_id"): lambda w: w.progress_file.pk,
+    "unit_id": lambda w: w.land.pk,
 }
 
 
@@ -432,6 +435,10 @@ ledger-upload          login     403    403         403        403          403 
 ledger-confirm         login     405    405         405        405          405        405    405
 ledger-cancel          login     405    405         405        405          405        405    405
 audit                  login     403    403         403        403          403        200    403
+rankings               login     200    200         200        200          200        200    200
+rankings-unit          login     200    200         200        200          200        200    200
+rankings-record        login     405    405         405        405          405        405    405
+rankings-export        login     200    200         200        200          200        200    200
 """
 )
 
@@ -515,7 +522,8 @@ def state() -> dict:
         "users": rows(User, "id", "username", "is_active"),
         "enterprises": rows(Enterprise, "id", "name"),
         "history": [
-            model.history.count() for model in (Project, Node, Card, Recommitment, SupervisionItem)
+            model.history.count()
+            for model in (Project, Node, Card, Recommitment, SupervisionItem, PointsEntry)
         ],
         "files": sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file()),
     }
@@ -590,6 +598,13 @@ BODIES = {
     "ledger-upload": lambda w, client: {"file": ledger_file()},
     "ledger-confirm": lambda w, client: ledger_waiting(client) or {},
     "ledger-cancel": lambda w, client: ledger_waiting(client) or {},
+    "rankings-record": lambda w, client: {
+        "kind": "bonus",
+        "points": "2",
+        "occurred_on": "2026-11-30",
+        "reason": "省级表彰。",
+        "node": "",
+    },
 }
 
 # What a POST of each write's valid body answers, per role:
@@ -618,6 +633,7 @@ card-revoke            login     403    404         403    404          403     
 ledger-upload          login     403    403         403    403          403       ok     403
 ledger-confirm         login     403    403         403    403          403       ok     403
 ledger-cancel          login     403    403         403    403          403       ok     403
+rankings-record        login     403    403         403    403          403       ok     403
 """
 )
 

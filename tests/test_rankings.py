@@ -696,7 +696,7 @@ def test_the_export_runs_a_fixed_number_of_queries(
     # given
     grow(ledger, extra)
     client.force_login(reader)
-    # when / then: session and user, the stream, the ranking (2) and the cards
-    with django_assert_max_num_queries(6):
+    # when / then: session and user, the stream, the units with their sums and the cards
+    with django_assert_max_num_queries(5):
         response, body = download(client, reader, format=fmt, year=2026, work_stream="roads")
     assert response.status_code == 200
