@@ -201,6 +201,18 @@ def test_a_units_page_shows_its_entries_with_the_cards_and_revocations_behind_th
     assert "记录加分或调整" not in text
 
 
+def test_another_units_reader_sees_the_cards_but_not_the_nodes_behind_them(client, w):
+    """The ranking is everyone's; a project's and its nodes' names only their readers'."""
+    # when: the leader of 县住建局 reads 县财政局's entries
+    response = page(client, w.users["leader"], "rankings-unit", w.fin.pk, year=2026)
+    # then
+    text = text_of(response)
+    assert [m for m in ("FX-001", "某厂收储", "完成测绘") if m in text] == []
+    assert "黄牌 所违期限 11月10日（周二），11月11日（周三）超期" in text
+    assert "计划日期录入错误。" in text
+    assert "省级表彰" in text
+
+
 def test_the_office_sees_the_entry_form(client, w):
     response = page(client, w.users["office"], "rankings-unit", w.fin.pk)
     assert response.status_code == 200
@@ -314,7 +326,8 @@ def test_a_units_page_runs_a_fixed_number_of_queries(
     grow(w, extra)
     client.force_login(w.users["office"])
     # when / then
-    # the page's nine, the unit, its entries, the cards behind them and the nodes of the form
-    with django_assert_max_num_queries(13):
+    # the page's nine, the unit, its entries, the cards behind them, which of their nodes
+    # the reader sees, and the nodes of the form
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("rankings-unit", args=[w.fin.pk]))
     assert response.status_code == 200

@@ -19,6 +19,7 @@ from core.tabular import FORMATS, table_response
 from organization.choices import UnitKind
 from organization.models import Unit
 from organization.permissions import Action, may, require
+from projects.models import Node
 from scoring.choices import EntryKind
 from scoring.selectors import unit_entries
 from scoring.services import points_entry_record
@@ -105,8 +106,16 @@ def _unit_page(request, unit: Unit, *, entry_form=None, status: int = 200):
             )
         )
         behind = cards_behind_entries(e.pk for e in entries)
+        # The ranking is everyone's; the projects and nodes behind it only their readers'.
+        node_ids = {e.node_id for e in entries if e.node_id is not None}
+        visible = set(
+            Node.objects.visible_to(request.user)
+            .filter(pk__in=node_ids)
+            .values_list("pk", flat=True)
+        )
         for entry in entries:
             entry.card = behind.get(entry.pk)
+            entry.node_visible = entry.node_id in visible
         context.update(
             filters=filters,
             period=_period_text(filters["start"], filters["end"]),
