@@ -85,8 +85,9 @@ class RuleVersionAdmin(HistoryAdmin):
 
 
 @admin.register(PointsEntry)
-class PointsEntryAdmin(admin.ModelAdmin):
-    """The ledger is append-only: entries come from the services, corrections are new entries."""
+class PointsEntryAdmin(HistoryAdmin):
+    """The ledger is append-only: entries come from the services, corrections are new entries;
+    its history (who recorded an office entry, and why) is shown, never restored."""
 
     list_display = (
         "occurred_at",
@@ -94,13 +95,14 @@ class PointsEntryAdmin(admin.ModelAdmin):
         "kind",
         "points",
         "reason",
+        "node",
         "rule_version",
         "created_by",
     )
     list_filter = ("kind", "unit__kind", "unit", "rule_version")
     # The reason names the project and node of a card's entry; the card points here, not back.
     search_fields = ("unit__name", "reason")
-    list_select_related = ("unit", "rule_version", "created_by")
+    list_select_related = ("unit", "node__project", "rule_version", "created_by")
     date_hierarchy = "occurred_at"
 
     def has_add_permission(self, request):

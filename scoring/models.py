@@ -11,6 +11,7 @@ from simple_history.models import HistoricalRecords
 
 from core.formats import points_text
 from organization.models import Unit, choices_check
+from projects.models import Node
 
 from .choices import EntryKind
 
@@ -166,6 +167,17 @@ class PointsEntry(models.Model):
     event_key = models.CharField(
         _("事件键"), max_length=100, null=True, blank=True, unique=True, editable=False
     )
+    # The node an entry answers for (a card's node, an early completion, or the node the office
+    # named): a work stream's ranking counts the entries whose node's project is in the stream.
+    node = models.ForeignKey(
+        Node,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="points_entries",
+        verbose_name=_("节点"),
+    )
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("积分台账")

@@ -348,6 +348,7 @@ PARAMS = {
     ("approval-decide", "pk"): lambda w: w.pending.pk,
     ("attachment", "kind"): lambda w: "progress",
     ("attachment", "attachment_id"): lambda w: w.progress_file.pk,
+    "unit_id": lambda w: w.land.pk,
 }
 
 
@@ -435,6 +436,10 @@ ledger-upload          login     403    403         403        403          403 
 ledger-confirm         login     405    405         405        405          405        405    405
 ledger-cancel          login     405    405         405        405          405        405    405
 audit                  login     403    403         403        403          403        200    403
+rankings               login     200    200         200        200          200        200    200
+rankings-unit          login     200    200         200        200          200        200    200
+rankings-record        login     405    405         405        405          405        405    405
+rankings-export        login     200    200         200        200          200        200    200
 """
 )
 
@@ -518,7 +523,8 @@ def state() -> dict:
         "users": rows(User, "id", "username", "is_active"),
         "enterprises": rows(Enterprise, "id", "name"),
         "history": [
-            model.history.count() for model in (Project, Node, Card, Recommitment, SupervisionItem)
+            model.history.count()
+            for model in (Project, Node, Card, Recommitment, SupervisionItem, PointsEntry)
         ],
         "files": sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file()),
     }
@@ -593,6 +599,13 @@ BODIES = {
     "ledger-upload": lambda w, client: {"file": ledger_file()},
     "ledger-confirm": lambda w, client: ledger_waiting(client) or {},
     "ledger-cancel": lambda w, client: ledger_waiting(client) or {},
+    "rankings-record": lambda w, client: {
+        "kind": "bonus",
+        "points": "2",
+        "occurred_on": "2026-11-30",
+        "reason": "省级表彰。",
+        "node": "",
+    },
 }
 
 # What a POST of each write's valid body answers, per role:
@@ -621,6 +634,7 @@ card-revoke            login     403    404         403    404          403     
 ledger-upload          login     403    403         403    403          403       ok     403
 ledger-confirm         login     403    403         403    403          403       ok     403
 ledger-cancel          login     403    403         403    403          403       ok     403
+rankings-record        login     403    403         403    403          403       ok     403
 """
 )
 

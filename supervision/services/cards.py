@@ -44,6 +44,7 @@ def card_revoke(*, card: Card, actor: User, reason: str) -> Card:
     # Dated at the breach, so the score of the period the card hit is restored.
     card.reversal = PointsEntry.objects.create(
         unit=card.unit,
+        node_id=card.node_id,
         kind=EntryKind.CARD_REVERSAL,
         points=card.points,
         rule_version=card.rule_version,

@@ -254,6 +254,7 @@ def _card_issue(
         with transaction.atomic():
             deduction = PointsEntry.objects.create(
                 unit_id=node.unit_id,
+                node=node,
                 kind=EntryKind.CARD_DEDUCTION,
                 points=-points,
                 rule_version_id=policy.version_id,

@@ -32,6 +32,7 @@ from projects.services import (
 )
 from projects.validators import plan_date_error
 from scoring.selectors import yellow_points_on
+from scoring.services import node_early_bonus_award
 
 from ..choices import CardKind, ItemStatus
 from ..models import SupervisionItem
@@ -62,7 +63,8 @@ def node_complete(
     Leaves a completion report with its evidence files (checked by size and content; when
     one is refused nothing is saved); a pending recommitment lapses and an open
     supervision item becomes ready to close. A node completed late still keeps (and may
-    still earn) its cards. With `seen_updated_at` (what the user's form showed), a node
+    still earn) its cards; one completed before its planned date earns the rule's early
+    bonus, when the rule gives one. With `seen_updated_at` (what the user's form showed), a node
     changed meanwhile is refused with Conflict.
     """
     source = CompletionSource(source)
@@ -99,6 +101,8 @@ def node_complete(
         reason=_COMPLETION_HISTORY[source],
         update_fields=["completed_at", "progress", "updated_at"],
     )
+    # Ahead of plan, by the rule of the completion day (off while its bonus is 0).
+    node_early_bonus_award(node=node, completed_at=at, actor=actor)
     if source is CompletionSource.STAFF:
         message = _("节点办结")
     elif source is CompletionSource.LEDGER:
