@@ -14,7 +14,8 @@ from django.utils import timezone
 from organization.choices import CoverageTarget
 from organization.models import Coverage
 from projects.models import WorkStream
-from reports.selectors.battle_map import Window, battle_map_page, months_add
+from reports.selectors.battle_map import Marker, Window, battle_map_page, labels_placed, months_add
+from supervision.choices import Light
 from supervision.services import node_complete, recommitment_submit, sweep_run
 from tests.factories import (
     DisposalLineFactory,
@@ -223,8 +224,8 @@ def test_the_page_draws_baseline_promise_line_and_today_and_links_each_node(w, f
     moved = w["nodes"]["p1n3"]
     block = re.search(rf'<a class="bm-node" href="/nodes/{moved.pk}/".*?</a>', html, re.S).group(0)
     assert '<line class="bm-moved" x1="36.05%" x2="45.62%"' in block
-    assert '<circle class="bm-baseline" cx="36.05%" cy="29" r="7" fill="#ffffff"' in block
-    assert '<circle class="bm-promise" cx="45.62%" cy="29" r="10" fill="#52C41A"' in block
+    assert '<circle class="bm-baseline" cx="36.05%" cy="23" r="6.5" fill="#ffffff"' in block
+    assert '<circle class="bm-promise" cx="45.62%" cy="23" r="9" fill="#52C41A"' in block
     assert ">正</text>" in block and ">3.完成资产评估</text>" in block
     assert (
         "<title>3. 完成资产评估 · 县自然资源局 · 计划 2027年1月15日 · 承诺 2027年2月20日 · 正常推进</title>"
@@ -234,7 +235,7 @@ def test_the_page_draws_baseline_promise_line_and_today_and_links_each_node(w, f
     red = w["nodes"]["p1n2"]
     block = re.search(rf'<a class="bm-node" href="/nodes/{red.pk}/".*?</a>', html, re.S).group(0)
     assert "bm-baseline" not in block and "bm-moved" not in block
-    assert '<circle class="bm-promise" cx="18.51%" cy="29" r="10" fill="#F5222D"' in block
+    assert '<circle class="bm-promise" cx="18.51%" cy="23" r="9" fill="#F5222D"' in block
     assert ">红</text>" in block
     # the pinned node says it is before the window
     pinned = w["nodes"]["p3n1"]
@@ -543,3 +544,47 @@ def test_the_selector_costs_three_queries_at_any_size(w, frozen, extra, django_a
     with django_assert_num_queries(3):
         page = battle_map_page(user=user, window=window, page_number=2 if extra else 1)
     assert len(page.rows) == (20 if extra else 4)
+
+
+def marker(node_id: int, x: float, name: str = "节点名称") -> Marker:
+    return Marker(
+        node_id=node_id,
+        seq=node_id,
+        name=name,
+        unit_name="县自然资源局",
+        light=Light.ON_TRACK,
+        planned=TODAY,
+        committed=None,
+        planned_x=x,
+        held_x=x,
+        before_window=False,
+        after_window=False,
+        label_above=True,
+        title="",
+    )
+
+
+@pytest.mark.parametrize(
+    ("xs", "above"),
+    [
+        ([10.0, 40.0, 70.0], [True, True, True]),  # far apart: all above
+        ([10.0, 12.0, 40.0], [True, False, True]),  # the second would run into the first
+        ([10.0, 11.0, 12.0], [True, False, True]),  # three in a row: the side freed first
+        ([12.0, 10.0], [False, True]),  # placed in date order, returned in the given order
+    ],
+)
+def test_labels_go_above_unless_they_would_run_into_their_neighbour(xs, above):
+    placed = labels_placed([marker(i + 1, x) for i, x in enumerate(xs)])
+    assert [m.label_above for m in placed] == above
+    assert [m.held_x for m in placed] == xs
+
+
+def test_the_most_telling_light_is_drawn_last(w, frozen):
+    response = client_for(w["users"]["office"]).get(MAP)
+    fx001 = response.context["map"].rows[-1]
+    assert [(m.seq, m.light.value) for m in fx001.drawn] == [
+        (1, "done"),
+        (3, "on_track"),
+        (4, "on_track"),
+        (2, "red"),
+    ]

@@ -10,7 +10,7 @@ page of nodes.
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.core.paginator import Page, Paginator
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -44,6 +44,20 @@ LIGHT_MARKS = {
 }
 # The marker's character on its colour: dark on yellow (ui.md), white on the others.
 DARK_TEXT_LIGHTS = {Light.YELLOW}
+# Markers are drawn from the least telling to the most, so that of two nodes due on nearly
+# the same day the red card is the one on top.
+DRAW_ORDER = [
+    Light.DONE,
+    Light.ON_TRACK,
+    Light.DUE_SOON,
+    Light.LAGGING,
+    Light.YELLOW,
+    Light.AWAITING_APPROVAL,
+    Light.RED,
+]
+# How much of the chart's width (in %) one character of a node's label takes, at a desk's
+# width and on an A3 sheet alike: enough to keep neighbouring labels apart.
+LABEL_CHAR_SHARE = 1.25
 
 
 class CardChoice:
@@ -74,6 +88,7 @@ class Tick:
 
     x: float
     label: str
+    short: str  # 3月: on a phone, where 2027年1月 would not fit
     year_start: bool
 
     @property
@@ -121,7 +136,8 @@ class Window:
                 if year_start
                 else _("%(m)s月") % {"m": day.month}
             )
-            ticks.append(Tick(x=self.x(day), label=label, year_start=day.month == 1))
+            short = _("%(m)s月") % {"m": day.month}
+            ticks.append(Tick(x=self.x(day), label=label, short=short, year_start=day.month == 1))
             day = months_add(day, 1)
         return ticks
 
@@ -212,6 +228,11 @@ class MapRow:
 
     project: Project
     markers: list[Marker] = field(default_factory=list)
+
+    @property
+    def drawn(self) -> list[Marker]:
+        """The markers in drawing order: the most telling light last, on top."""
+        return sorted(self.markers, key=lambda marker: DRAW_ORDER.index(marker.light))
 
     @property
     def unit_names(self) -> list[str]:
@@ -331,12 +352,35 @@ def battle_map_page(
             today=window.today,
         )
         for node in nodes.select_related("unit").order_by("project_id", "seq", "pk"):
-            row = rows[node.project_id]
-            row.markers.append(_marker(node, window, above=len(row.markers) % 2 == 0))
+            rows[node.project_id].markers.append(_marker(node, window))
+        for row in rows.values():
+            row.markers = labels_placed(row.markers)
     return MapPage(rows=list(rows.values()), page=page, window=window)
 
 
-def _marker(node: Node, window: Window, *, above: bool) -> Marker:
+def labels_placed(markers: list[Marker]) -> list[Marker]:
+    """The markers with each label above or below its row: above unless it would run into
+    the label before it there, then below unless that is taken too, else on the side whose
+    last label ends first. Same order as given."""
+    ends = {True: float("-inf"), False: float("-inf")}  # above / below: where the last ends
+    sides = {}
+    for marker in sorted(markers, key=lambda m: (m.held_x, m.seq)):
+        width = len(marker.label) * LABEL_CHAR_SHARE
+        left = {"start": marker.held_x, "end": marker.held_x - width}.get(
+            marker.label_anchor, marker.held_x - width / 2
+        )
+        if ends[True] <= left:
+            above = True
+        elif ends[False] <= left:
+            above = False
+        else:
+            above = ends[True] <= ends[False]
+        ends[above] = left + width
+        sides[marker.node_id] = above
+    return [replace(marker, label_above=sides[marker.node_id]) for marker in markers]
+
+
+def _marker(node: Node, window: Window) -> Marker:
     held = node.committed_due_date or node.due_date
     light = Light(node.light)
     parts = [
@@ -360,6 +404,6 @@ def _marker(node: Node, window: Window, *, above: bool) -> Marker:
         held_x=window.x(held),
         before_window=held < window.start,
         after_window=held > window.end,
-        label_above=above,
+        label_above=True,
         title=" · ".join(parts),
     )
