@@ -1,8 +1,8 @@
 """Every page, for every role: no server error, exactly the answer the role's scope gives, and
 no write from outside a role's scope changes anything (issue 7, section 9 and "Done when").
 
-The pages are enumerated from supervision.urls and ledger.urls, so a page added later is in
-the matrix at once, and fails here until it has a row in the tables below.
+The pages are enumerated from supervision.urls, ledger.urls and reports.urls, so a page added
+later is in the matrix at once, and fails here until it has a row in the tables below.
 """
 
 import datetime as dt
@@ -23,6 +23,7 @@ from django.urls import URLPattern, URLResolver, resolve, reverse
 from django.utils.http import content_disposition_header
 
 import ledger.urls
+import reports.urls
 import supervision.urls
 from ledger.uploads import ledger_file_kind, pending_store
 from ledger.views import SESSION_PENDING
@@ -316,7 +317,8 @@ def test_the_world_is_what_the_tables_assume(w, frozen):
 
 
 def page_patterns() -> dict[str, URLPattern]:
-    """Every page of the app by its URL name: the patterns of supervision.urls and ledger.urls."""
+    """Every page of the app by its URL name: the patterns of supervision.urls, ledger.urls and
+    reports.urls."""
     found: dict[str, URLPattern] = {}
 
     def walk(patterns):
@@ -328,7 +330,7 @@ def page_patterns() -> dict[str, URLPattern]:
             assert pattern.name not in found, f"two pages are named {pattern.name!r}"
             found[pattern.name] = pattern
 
-    walk([*supervision.urls.urlpatterns, *ledger.urls.urlpatterns])
+    walk([*supervision.urls.urlpatterns, *ledger.urls.urlpatterns, *reports.urls.urlpatterns])
     return found
 
 
@@ -432,6 +434,8 @@ ledger-upload          login     403    403         403        403          403 
 ledger-confirm         login     405    405         405        405          405        405    405
 ledger-cancel          login     405    405         405        405          405        405    405
 audit                  login     403    403         403        403          403        200    403
+battle-map             login     200    200         200        200          200        200    200
+battle-map-pdf         login     200    200         200        200          200        200    200
 """
 )
 
