@@ -104,6 +104,7 @@ def test_the_battle_map_is_drawn_at_a_desk_and_on_a_phone(screen):
         "FXDX-011",
         "FXDX-012",
     ]
+    phone = screen.size == "phone"
     red = page.locator(f"a.bm-node[data-node='{world['red'].pk}']")
     assert red.get_attribute("data-light") == "red"
     assert red.locator("text.bm-mark").inner_html() == "红"
@@ -112,7 +113,6 @@ def test_the_battle_map_is_drawn_at_a_desk_and_on_a_phone(screen):
         == "yellow"
     )
     # the months along the top: 2026年10月 at a desk, every other month as 11月 on a phone
-    phone = screen.size == "phone"
     assert page.locator("svg.bm-axis text.bm-tick").first.is_visible() is not phone
     assert page.locator("svg.bm-axis text.bm-tick-short").first.is_visible() is phone
     assert screen.no_sideways_scroll()
@@ -121,6 +121,11 @@ def test_the_battle_map_is_drawn_at_a_desk_and_on_a_phone(screen):
     seq = red.locator("text.bm-seq")
     assert (name.is_visible(), seq.is_visible()) == (not phone, phone)
     screen.shot("map")
+    # the filters: open at a desk, folded under 筛选 on a phone until opened
+    assert page.locator("form.bm-filters").is_visible() is not phone
+    if phone:
+        page.locator("details.bm-filter-box > summary").click()
+        assert page.locator("form.bm-filters select[name=locality]").is_visible()
     # when: a red marker is clicked
     screen.submit(red.locator("circle.bm-promise"))
     # then: its node's page

@@ -6,3 +6,12 @@ document.addEventListener("click", function (event) {
   event.preventDefault();
   window.print();
 });
+
+// On a phone the filters start folded under their 筛选 button, unless some are in use; at a
+// desk (and without JavaScript) they stay open.
+document.addEventListener("DOMContentLoaded", function () {
+  if (!window.matchMedia("(max-width: 700px)").matches) return;
+  document.querySelectorAll("details[data-phone-closed]:not([data-keep-open])").forEach(function (box) {
+    box.open = false;
+  });
+});
