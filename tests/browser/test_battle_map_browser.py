@@ -93,6 +93,10 @@ def county():
 def test_the_battle_map_is_drawn_at_a_desk_and_on_a_phone(screen):
     # given
     world = county()
+    violations: list[str] = []
+    screen.page.on(
+        "console", lambda m: "Content Security Policy" in m.text and violations.append(m.text)
+    )
     page = screen.login("office_map")
     # when: the office opens the map from the navigation
     screen.submit(page.locator("nav.mainnav").get_by_role("link", name="挂图作战"))
@@ -128,8 +132,9 @@ def test_the_battle_map_is_drawn_at_a_desk_and_on_a_phone(screen):
         assert page.locator("form.bm-filters select[name=locality]").is_visible()
     # when: a red marker is clicked
     screen.submit(red.locator("circle.bm-promise"))
-    # then: its node's page
+    # then: its node's page; and nothing on the map broke the Content-Security-Policy
     screen.arrived(f"/nodes/{world['red'].pk}/")
+    assert violations == []
 
 
 def test_the_battle_map_prints_to_a_pdf_whose_page_is_a3_landscape(browser, live_server):
