@@ -250,6 +250,7 @@ class MapPage:
 
     @property
     def light_counts(self) -> dict[Light, int]:
+        """How many nodes of each light the page draws (the legend's figures)."""
         counts = {light: 0 for light in Light}
         for row in self.rows:
             for marker in row.markers:
