@@ -440,6 +440,8 @@ rankings               login     200    200         200        200          200 
 rankings-unit          login     200    200         200        200          200        200    200
 rankings-record        login     405    405         405        405          405        405    405
 rankings-export        login     200    200         200        200          200        200    200
+battle-map             login     200    200         200        200          200        200    200
+battle-map-pdf         login     200    200         200        200          200        200    200
 """
 )
 

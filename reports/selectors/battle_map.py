@@ -1,0 +1,410 @@
+"""The battle map (挂图作战图): every project's nodes on a timeline, a page at a time.
+
+A row is a project; its markers are the nodes the user may see, at the planned date (the
+baseline) and at the committed date (the promise), coloured by the node's light. Only the
+nodes that touch the date window are drawn, plus the open nodes overdue today whose date
+is before it (pinned to the window's left edge: the most urgent of all). A page costs the
+same few queries whatever the number of projects: one count, one page of projects, one
+page of nodes.
+"""
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field, replace
+
+from django.core.paginator import Page, Paginator
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest, Least
+from django.utils.translation import gettext as _
+
+from core.formats import date_cn
+from organization.models import Unit
+from organization.selectors import user_scope
+from projects.models import DisposalLine, Node, Project, WorkStream
+from supervision.choices import Light
+from supervision.selectors import nodes_with_card, nodes_with_light
+
+PAGE_SIZE = 20
+WINDOW_BEFORE_MONTHS = 3
+WINDOW_AFTER_MONTHS = 9
+WINDOW_MAX_MONTHS = 36
+# The axis keeps this share (in %) free at each end, so a marker on the window's edge is whole.
+EDGE = 1.5
+
+# One character in the marker, so that a light is told by a word as well as by its colour
+# (on a black-and-white print too); the legend spells each one out.
+LIGHT_MARKS = {
+    Light.DONE: "完",
+    Light.RED: "红",
+    Light.AWAITING_APPROVAL: "审",
+    Light.YELLOW: "黄",
+    Light.LAGGING: "滞",
+    Light.DUE_SOON: "近",
+    Light.ON_TRACK: "正",
+}
+# The marker's character on its colour: dark on yellow (ui.md), white on the others.
+DARK_TEXT_LIGHTS = {Light.YELLOW}
+# Markers are drawn from the least telling to the most, so that of two nodes due on nearly
+# the same day the red card is the one on top.
+DRAW_ORDER = [
+    Light.DONE,
+    Light.ON_TRACK,
+    Light.DUE_SOON,
+    Light.LAGGING,
+    Light.YELLOW,
+    Light.AWAITING_APPROVAL,
+    Light.RED,
+]
+# How much of the chart's width (in %) one character of a node's label takes, at a desk's
+# width and on an A3 sheet alike: enough to keep neighbouring labels apart.
+LABEL_CHAR_SHARE = 1.25
+
+
+class CardChoice:
+    """The card filter's values: any card in force, the highest one yellow or red, or none."""
+
+    ANY = "any"
+    YELLOW = "yellow"
+    RED = "red"
+    NONE = "none"
+
+
+def months_add(day: dt.date, months: int) -> dt.date:
+    """The same day `months` later (earlier when negative), on the month's last day if shorter."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def window_default(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The window shown when the URL names none: three months back, nine months ahead."""
+    return months_add(today, -WINDOW_BEFORE_MONTHS), months_add(today, WINDOW_AFTER_MONTHS)
+
+
+@dataclass(frozen=True)
+class Tick:
+    """The first day of a month on the time axis."""
+
+    x: float
+    label: str
+    short: str  # 3月: on a phone, where 2027年1月 would not fit
+    year_start: bool
+
+    @property
+    def pos(self) -> str:
+        return f"{self.x:.2f}%"
+
+
+@dataclass(frozen=True)
+class Window:
+    """The dates the map spans, and where a date falls on it (a percentage of its width)."""
+
+    start: dt.date
+    end: dt.date
+    today: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def x(self, day: dt.date) -> float:
+        """The date's place in % of the width: EDGE at the window's start, 100 - EDGE at its
+        end, held between the two."""
+        share = min(max((day - self.start).days / self.days, 0.0), 1.0)
+        return round(EDGE + share * (100 - 2 * EDGE), 2)
+
+    @property
+    def today_shown(self) -> bool:
+        return self.start <= self.today <= self.end
+
+    @property
+    def today_x(self) -> str:
+        return f"{self.x(self.today):.2f}%"
+
+    def ticks(self) -> list[Tick]:
+        """The first of each month inside the window, named 3月, or 2027年1月 at a new year."""
+        first = dt.date(self.start.year, self.start.month, 1)
+        if first < self.start:
+            first = months_add(first, 1)
+        ticks = []
+        day = first
+        while day <= self.end:
+            year_start = day.month == 1 or not ticks
+            label = (
+                _("%(y)s年%(m)s月") % {"y": day.year, "m": day.month}
+                if year_start
+                else _("%(m)s月") % {"m": day.month}
+            )
+            short = _("%(m)s月") % {"m": day.month}
+            ticks.append(Tick(x=self.x(day), label=label, short=short, year_start=day.month == 1))
+            day = months_add(day, 1)
+        return ticks
+
+    def shifted(self, months: int) -> tuple[dt.date, dt.date]:
+        """The same span moved by `months` (the 前移 / 后移 links)."""
+        return months_add(self.start, months), months_add(self.end, months)
+
+
+@dataclass(frozen=True)
+class Marker:
+    """One node on a row: where its baseline and its promise fall, its light and its words."""
+
+    node_id: int
+    seq: int
+    name: str
+    unit_name: str
+    light: Light
+    planned: dt.date
+    committed: dt.date | None
+    planned_x: float
+    held_x: float
+    before_window: bool  # its date is before the window: drawn at the left edge
+    after_window: bool  # its date is after the window: drawn at the right edge
+    label_above: bool
+    title: str  # everything about the node in one line, for the tooltip and screen readers
+
+    @property
+    def mark(self) -> str:
+        return LIGHT_MARKS[self.light]
+
+    @property
+    def colour(self) -> str:
+        return self.light.colour
+
+    @property
+    def text_colour(self) -> str:
+        return "#3d2b00" if self.light in DARK_TEXT_LIGHTS else "#ffffff"
+
+    @property
+    def held(self) -> dt.date:
+        """The date the node is held to: the promise, else the baseline."""
+        return self.committed or self.planned
+
+    @property
+    def moved(self) -> bool:
+        """A promise other than the baseline: both are drawn, joined by a line."""
+        return self.committed is not None and self.committed != self.planned
+
+    @property
+    def planned_pos(self) -> str:
+        return f"{self.planned_x:.2f}%"
+
+    @property
+    def held_pos(self) -> str:
+        return f"{self.held_x:.2f}%"
+
+    @property
+    def line_from(self) -> str:
+        return f"{min(self.planned_x, self.held_x):.2f}%"
+
+    @property
+    def line_to(self) -> str:
+        return f"{max(self.planned_x, self.held_x):.2f}%"
+
+    @property
+    def label(self) -> str:
+        """The seq and the name, short enough to stand beside the marker on a wall chart."""
+        name = self.name if len(self.name) <= 9 else self.name[:8] + "…"
+        if self.before_window:
+            return f"◀{self.seq}.{name}"
+        if self.after_window:
+            return f"{self.seq}.{name}▶"
+        return f"{self.seq}.{name}"
+
+    @property
+    def label_anchor(self) -> str:
+        """Labels near an edge grow inwards, so none is cut off."""
+        if self.held_x < 6:
+            return "start"
+        if self.held_x > 94:
+            return "end"
+        return "middle"
+
+
+@dataclass
+class MapRow:
+    """One project on the map, with its nodes in sequence order."""
+
+    project: Project
+    markers: list[Marker] = field(default_factory=list)
+
+    @property
+    def drawn(self) -> list[Marker]:
+        """The markers in drawing order: the most telling light last, on top."""
+        return sorted(self.markers, key=lambda marker: DRAW_ORDER.index(marker.light))
+
+    @property
+    def unit_names(self) -> list[str]:
+        """The units answering for the nodes shown, each once, in node order."""
+        return list(dict.fromkeys(marker.unit_name for marker in self.markers))
+
+
+@dataclass
+class MapPage:
+    """One page of the map: its rows, the paginator's page, and the window."""
+
+    rows: list[MapRow]
+    page: Page
+    window: Window
+
+    @property
+    def light_counts(self) -> dict[Light, int]:
+        """How many nodes of each light the page draws (the legend's figures)."""
+        counts = {light: 0 for light in Light}
+        for row in self.rows:
+            for marker in row.markers:
+                counts[marker.light] += 1
+        return counts
+
+
+def _shown_nodes(*, user, window: Window, unit: Unit | None) -> QuerySet[Node]:
+    """The nodes the map draws: in the user's scope, not archived, of the unit if one is
+    chosen, touching the window; or open, overdue today, with their date before the window."""
+    nodes = Node.objects.visible_to(user)
+    if not user_scope(user=user).sees_all:
+        # visible_to is DISTINCT for scoped users; a plain subquery keeps the ordering free.
+        nodes = Node.objects.filter(pk__in=nodes.values("pk"))
+    nodes = nodes.filter(archived_at__isnull=True, project__archived_at__isnull=True)
+    if unit is not None:
+        nodes = nodes.filter(unit=unit)
+    held = Coalesce("committed_due_date", "due_date")
+    nodes = nodes.alias(
+        held_date=held,
+        first_date=Least("due_date", held),
+        last_date=Greatest("due_date", held),
+    )
+    return nodes.filter(
+        Q(first_date__lte=window.end, last_date__gte=window.start)
+        | Q(completed_at__isnull=True, held_date__lt=min(window.start, window.today))
+    )
+
+
+def battle_map_projects(
+    *,
+    user,
+    window: Window,
+    locality: Unit | None = None,
+    unit: Unit | None = None,
+    method: str = "",
+    card: str = "",
+    stream: WorkStream | None = None,
+) -> QuerySet[Project]:
+    """The projects on the map, in wall-chart order: by locality, by the unit of the first
+    node shown, by name. A project is on it when at least one of its nodes is shown; the
+    card filter looks at the cards in force on the nodes shown."""
+    shown = _shown_nodes(user=user, window=window, unit=unit)
+    projects = Project.objects.filter(pk__in=shown.values("project_id"))
+    if locality is not None:
+        projects = projects.filter(locality=locality)
+    if stream is not None:
+        projects = projects.filter(work_stream=stream)
+    if method:
+        lines = DisposalLine.objects.filter(method=method)
+        projects = projects.filter(pk__in=lines.values("project_id"))
+    if card:
+        carded = nodes_with_card(shown)
+        if card == CardChoice.ANY or card == CardChoice.NONE:
+            carded = carded.filter(card_kind__isnull=False)
+        else:
+            carded = carded.filter(card_kind=card)
+        ids = carded.values("project_id")
+        projects = (
+            projects.exclude(pk__in=ids) if card == CardChoice.NONE else projects.filter(pk__in=ids)
+        )
+    first_unit = shown.filter(project=OuterRef("pk")).order_by("seq", "pk").values("unit__name")
+    return (
+        projects.select_related("locality", "work_stream")
+        .annotate(lead_unit=Subquery(first_unit[:1]))
+        .order_by("locality__name", "lead_unit", "name", "code")
+    )
+
+
+def battle_map_page(
+    *,
+    user,
+    window: Window,
+    page_number=None,
+    locality: Unit | None = None,
+    unit: Unit | None = None,
+    method: str = "",
+    card: str = "",
+    stream: WorkStream | None = None,
+    invalid: bool = False,
+) -> MapPage:
+    """One page of the map (PAGE_SIZE projects) with the markers of their shown nodes;
+    no rows when the filters are `invalid`."""
+    projects = battle_map_projects(
+        user=user,
+        window=window,
+        locality=locality,
+        unit=unit,
+        method=method,
+        card=card,
+        stream=stream,
+    )
+    if invalid:
+        projects = projects.none()
+    page = Paginator(projects, PAGE_SIZE).get_page(page_number)
+    rows = {project.pk: MapRow(project=project) for project in page.object_list}
+    if rows:
+        nodes = nodes_with_light(
+            _shown_nodes(user=user, window=window, unit=unit).filter(project_id__in=rows),
+            today=window.today,
+        )
+        for node in nodes.select_related("unit").order_by("project_id", "seq", "pk"):
+            rows[node.project_id].markers.append(_marker(node, window))
+        for row in rows.values():
+            row.markers = labels_placed(row.markers)
+    return MapPage(rows=list(rows.values()), page=page, window=window)
+
+
+def labels_placed(markers: list[Marker]) -> list[Marker]:
+    """The markers with each label above or below its row: above unless it would run into
+    the label before it there, then below unless that is taken too, else on the side whose
+    last label ends first. Same order as given."""
+    ends = {True: float("-inf"), False: float("-inf")}  # above / below: where the last ends
+    sides = {}
+    for marker in sorted(markers, key=lambda m: (m.held_x, m.seq)):
+        width = len(marker.label) * LABEL_CHAR_SHARE
+        left = {"start": marker.held_x, "end": marker.held_x - width}.get(
+            marker.label_anchor, marker.held_x - width / 2
+        )
+        if ends[True] <= left:
+            above = True
+        elif ends[False] <= left:
+            above = False
+        else:
+            above = ends[True] <= ends[False]
+        ends[above] = left + width
+        sides[marker.node_id] = above
+    return [replace(marker, label_above=sides[marker.node_id]) for marker in markers]
+
+
+def _marker(node: Node, window: Window) -> Marker:
+    held = node.committed_due_date or node.due_date
+    light = Light(node.light)
+    parts = [
+        f"{node.seq}. {node.name}",
+        node.unit.name,
+        _("计划 %(date)s") % {"date": date_cn(node.due_date, today=window.today, weekday=False)},
+    ]
+    if node.committed_due_date and node.committed_due_date != node.due_date:
+        day = date_cn(node.committed_due_date, today=window.today, weekday=False)
+        parts.append(_("承诺 %(date)s") % {"date": day})
+    parts.append(str(light.label))
+    return Marker(
+        node_id=node.pk,
+        seq=node.seq,
+        name=node.name,
+        unit_name=node.unit.name,
+        light=light,
+        planned=node.due_date,
+        committed=node.committed_due_date,
+        planned_x=window.x(node.due_date),
+        held_x=window.x(held),
+        before_window=held < window.start,
+        after_window=held > window.end,
+        label_above=True,
+        title=" · ".join(parts),
+    )
