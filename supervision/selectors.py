@@ -244,18 +244,26 @@ def light_of(node: Node, *, today=None) -> Light:
 
 
 def node_list_with_card(
-    *, user, project: str | None = None, unit: str | None = None, card: str | None = None
+    *,
+    user,
+    project: str | None = None,
+    unit: str | None = None,
+    card: str | None = None,
+    light: str | None = None,
 ) -> QuerySet[Node]:
-    """Nodes the user may see, with their highest unrevoked card, filtered by project code,
-    unit name and card kind, in wall-chart order (project code, then sequence)."""
+    """Nodes the user may see, with their highest unrevoked card and their `light`
+    (nodes_with_light, today), filtered by project code, unit name, card kind and light, in
+    wall-chart order (project code, then sequence)."""
     nodes = Node.objects.visible_to(user).select_related("project", "unit")
     if project:
         nodes = nodes.filter(project__code=project)
     if unit:
         nodes = nodes.filter(unit__name=unit)
-    nodes = nodes_with_card(nodes)
+    nodes = nodes_with_light(nodes, today=clock.today())
     if card:
         nodes = nodes.filter(card_kind=card)
+    if light:
+        nodes = nodes.filter(light=light)
     return nodes.order_by("project__code", "seq", "pk")
 
 
@@ -727,9 +735,10 @@ def todo_list(*, user, today: dt.date | None = None) -> list[TodoEntry]:
 
     A yellow card with no recommitment yet needs the overdue reason and a new date within
     the grace window (once it has closed, only the work itself remains); a pending recommitment waits for its approval (listed last, nothing
-    to do but wait); a red card, or an effective due date within the reminder horizon (the
-    longest reminder of the rule in force, else 3 days) or past, needs progress or
-    completion (办结 once the reported progress is 100%). Fixed number of queries.
+    to do but wait); a red card, an effective due date within the reminder horizon (the
+    longest reminder of the rule in force, else 3 days) or past, or the early warning
+    (lagging, rules.node_lagging), needs progress or completion (办结 once the reported
+    progress is 100%). Fixed number of queries.
     """
     scope = user_scope(user=user)
     today = today or clock.today()
@@ -745,7 +754,8 @@ def todo_list(*, user, today: dt.date | None = None) -> list[TodoEntry]:
                     unit_id__in=scope.staff_unit_ids,
                     completed_at__isnull=True,
                     archived_at__isnull=True,
-                )
+                ),
+                today=today,
             )
         )
         .annotate(effective_due=Coalesce("committed_due_date", "due_date"))
@@ -753,6 +763,7 @@ def todo_list(*, user, today: dt.date | None = None) -> list[TodoEntry]:
             Q(card_kind__isnull=False)
             | Q(has_pending=True)
             | Q(effective_due__lte=today + dt.timedelta(days=horizon))
+            | Q(lagging=True)
         )
         .select_related("project", "unit")
     )
@@ -767,7 +778,7 @@ def todo_list(*, user, today: dt.date | None = None) -> list[TodoEntry]:
             entries.append(TodoEntry(node, TodoAction.RECOMMIT, grace.deadline, grace))
         elif grace:  # the window has closed: the red card is due, the work remains
             entries.append(TodoEntry(node, finish, node.effective_due_date))
-        elif (node.effective_due_date - today).days <= horizon:
+        elif (node.effective_due_date - today).days <= horizon or node.lagging:
             entries.append(TodoEntry(node, finish, node.effective_due_date))
     entries.sort(
         key=lambda e: (
