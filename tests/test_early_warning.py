@@ -372,3 +372,84 @@ def test_light_filter_finds_the_lagging_nodes(frozen):
         n.pk for n in nodes_with_lag_facts(Node.objects.all(), today=TODAY) if n.lagging
     } - {n.pk for n, *_ in built if n.completed_at is not None}
     assert len(lagging) > 40
+
+
+# ---- the pages -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def lagging_world(frozen):
+    """A township's node 58 points behind its time share, and one on pace, in one project."""
+    from organization.models import Coverage
+
+    town = LocalityFactory(name="桃花镇")
+    project = ProjectFactory(
+        code="FXDX-001",
+        name="宏远机械低效用地收储收回项目",
+        locality=town,
+        start_date=d("2026-10-01"),
+    )
+    behind = NodeFactory(
+        project=project,
+        seq=1,
+        name="签订收回协议",
+        unit=town,
+        due_date=d("2026-12-31"),
+        progress=10,
+    )
+    NodeFactory(project=project, seq=2, name="完成土地收储", unit=town, due_date=d("2027-06-30"))
+    leader = make_user("leader", UnitFactory(name="县政府办"), username="lingdao")
+    Coverage.objects.create(leader=leader, target="locality", locality=town)
+    return {
+        "node": behind,
+        "project": project,
+        "staff": make_user("staff", town, username="xiaowang"),
+        "leader": leader,
+        "office": make_user("supervisor", username="office"),
+    }
+
+
+LAGGING_HTML = 'class="light light-lagging" title="进度滞后"'
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("who", "page", "args", "times"),
+    [
+        ("staff", "todo", (), 1),
+        ("staff", "weekly", (), 1),
+        ("staff", "node", ("node",), 1),
+        ("office", "project", ("code",), 1),
+        # the leader's counts (all, the township's, the project's) and the node's own line
+        ("leader", "coverage", (), 4),
+    ],
+)
+def test_every_page_with_lights_shows_lagging_in_words(
+    client, lagging_world, who, page, args, times
+):
+    from django.urls import reverse
+
+    # given
+    client.force_login(lagging_world[who])
+    values = {"node": lagging_world["node"].pk, "code": lagging_world["project"].code}
+    # when
+    response = client.get(reverse(page, args=[values[a] for a in args]))
+    # then
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.count(LAGGING_HTML) == times
+    assert "进度滞后</span>" in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("light", "codes"), [("lagging", ["FXDX-001"]), ("due_soon", [])])
+def test_the_project_list_filters_by_the_lagging_light(client, lagging_world, light, codes):
+    from django.urls import reverse
+
+    # given
+    client.force_login(lagging_world["office"])
+    # when
+    response = client.get(reverse("projects"), {"light": light})
+    # then
+    assert [p.code for p in response.context["projects"]] == codes
+    assert '<option value="lagging"' in response.content.decode()
