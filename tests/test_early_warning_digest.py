@@ -10,6 +10,7 @@ from django.core import mail
 from django.core.management import call_command
 from django_q.models import Schedule
 
+from organization.models import User
 from projects.models import Node, ProgressReport
 from supervision import tasks
 from supervision.models import Notification
@@ -245,3 +246,45 @@ def test_the_first_digest_is_the_next_monday_morning(now, first):
     from supervision.management.commands.setup_schedules import next_monday_morning
 
     assert next_monday_morning(now) == first
+
+
+# ---- the demo --------------------------------------------------------------------------------
+
+
+def test_the_demo_shows_lagging_nodes_to_its_leaders(client):
+    """The nodes that follow an overdue one lag (their time, from the previous node's date, is
+    mostly gone, nothing reported): every demo load has a few, and the leaders hear of them."""
+    from io import StringIO
+
+    from core import clock
+    from supervision.selectors import nodes_with_light
+
+    # given
+    call_command("load_demo", stdout=StringIO())
+    # when
+    lagging = nodes_with_light(Node.objects.all(), today=clock.today()).filter(light="lagging")
+    made = lagging_digest_send()
+    # then
+    assert sorted(lagging.values_list("project__code", "seq", "unit__name")) == [
+        ("FXDX-002", 6, "县财政局"),
+        ("FXDX-009", 5, "肥西经济开发区"),
+        ("FXDX-011", 6, "县投资促进中心"),
+        ("FXDX-018", 4, "桃花镇"),
+        ("FXDX-024", 5, "新港工业园"),
+        ("FXDX-033", 7, "官亭镇"),
+        ("FXDX-037", 5, "严店乡"),
+    ]
+    assert made == Notification.objects.count() > 0
+    titles = sorted(
+        Notification.objects.filter(recipient__username="leader_wang").values_list(
+            "title", flat=True
+        )
+    )
+    assert titles == [
+        "严店乡：1 个节点进度滞后",
+        "县投资促进中心：1 个节点进度滞后",
+        "县财政局：1 个节点进度滞后",
+        "桃花镇：1 个节点进度滞后",
+    ]
+    client.force_login(User.objects.get(username="leader_taohua"))
+    assert 'class="light light-lagging"' in client.get("/coverage/").content.decode()
