@@ -372,7 +372,8 @@ LIGHT_ORDER = (
     Light.ON_TRACK,
     Light.DONE,
 )
-ATTENTION = frozenset({Light.RED, Light.YELLOW, Light.AWAITING_APPROVAL})  # a leader looks first
+# A leader looks first at these: the cards, the decisions waiting, and the early warning.
+ATTENTION = frozenset({Light.RED, Light.YELLOW, Light.AWAITING_APPROVAL, Light.LAGGING})
 
 
 def recommitments_decidable(*, user) -> QuerySet[Recommitment]:

@@ -439,6 +439,8 @@ def test_every_page_with_lights_shows_lagging_in_words(
     body = response.content.decode()
     assert body.count(LAGGING_HTML) == times
     assert "进度滞后</span>" in body
+    if page == "coverage":  # the project's nodes open, as for a card: a leader looks first
+        assert '<details class="coverage-nodes" open>' in body
 
 
 @pytest.mark.django_db
