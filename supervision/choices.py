@@ -31,6 +31,7 @@ class NotificationKind(models.TextChoices):
     CARD_ISSUED = "card_issued", _("亮牌通知")
     RECOMMITMENT_WAITING = "recommitment_waiting", _("待审批")
     RECOMMITMENT_DECIDED = "recommitment_decided", _("审批结果")
+    LAGGING_DIGEST = "lagging_digest", _("进度滞后周报")
 
 
 class Light(models.TextChoices):

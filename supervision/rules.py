@@ -257,47 +257,84 @@ def behind_time_share(
     """Is the reported progress more than `lag_points` behind the share of the node's time
     already used, from `start` to `due`? (序时进度: 60% of the time gone wants 60% done.)
 
-    Whole-number arithmetic, so that the database's version of this rule agrees exactly:
-    behind when (today - start) * 100 > (progress + lag_points) * (due - start).
+    Time share = (today - start) / (due - start), held between 0 and 1; behind when
+    time share * 100 - progress > lag_points. Whole-number arithmetic, so that the database's
+    version of this rule agrees exactly: behind when
+    (today - start) * 100 > (progress + lag_points) * (due - start).
+    A node due on or before its start has no time to share: all of it is used on its due day.
     """
     span = (due - start).days
-    used = min(max((today - start).days, 0), max(span, 0))
-    if span <= 0:  # a node due on or before its start: all of its time is used once it is due
+    if span <= 0:
         return today >= due and 100 - progress > lag_points
+    used = min(max((today - start).days, 0), span)
     return used * 100 > (progress + lag_points) * span
+
+
+def behind_points(*, start: dt.date, due: dt.date, today: dt.date, progress: int) -> int:
+    """How many points the progress is behind the time share (rounded down; 0 or less when
+    it is not behind): what the digest says, "落后序时进度N个百分点"."""
+    span = (due - start).days
+    if span <= 0:
+        return 100 - progress if today >= due else -progress
+    used = min(max((today - start).days, 0), span)
+    return used * 100 // span - progress
 
 
 def silent_too_long(
     *,
-    start: dt.date,
+    created_on: dt.date,
     due: dt.date,
     today: dt.date,
     last_report_on: dt.date | None,
     stale_days: int,
     horizon_days: int,
 ) -> bool:
-    """Has the node gone `stale_days` without a progress report (counted from `start` when it
-    never had one) while its due date is at most `horizon_days` away (or already past)?"""
-    last = last_report_on if last_report_on is not None else start
-    return (today - last).days >= stale_days and (due - today).days <= horizon_days
+    """Has the node gone `stale_days` or more without a progress report (counted from the day
+    it was created when it never had one) while its due date is at most `horizon_days` away?"""
+    return (today - (last_report_on or created_on)).days >= stale_days and (
+        due - today
+    ).days <= horizon_days
+
+
+def silent_days(*, created_on: dt.date, today: dt.date, last_report_on: dt.date | None) -> int:
+    """Days since the last progress report, or since the node was created when it has none."""
+    return (today - (last_report_on or created_on)).days
 
 
 def node_lagging(
     *,
     start: dt.date,
+    created_on: dt.date,
     due: dt.date,
     today: dt.date,
     progress: int,
     last_report_on: dt.date | None,
     policy: EscalationPolicy,
 ) -> bool:
-    """The early warning (序时进度预警) of an open node: lagging when behind the time share, or
-    silent too long near its due date. `start` is the planned date of the project's previous
-    node, else the day the node was created; `due` its effective due date."""
+    """The early warning (序时进度预警) of an open node, before any card: lagging when
+
+    - behind the time share (behind_time_share, by more than `policy.lag_points`), or
+    - silent too long near its due date (silent_too_long: `policy.stale_days` without a
+      report while due within `policy.stale_horizon_days`),
+
+    and only up to its due date: once past it the yellow card speaks, not the warning.
+    The caller passes open nodes only (a done node is never lagging) and their facts:
+
+    - `start`: when the node's time starts, its planned start. A node has no start date of
+      its own, so: the planned (due) date of the project's previous node (the next lower
+      sequence number, archived nodes left out); for the first node the project's planned
+      start date (Project.start_date, from which the templates' steps count); when the
+      project has none, the day the node was created.
+    - `created_on`: the day the node was created (local date);
+    - `due`: its effective due date (the approved committed date, else the planned date);
+    - `last_report_on`: the local date of its latest progress report, None if it has none.
+    """
+    if today > due:
+        return False
     return behind_time_share(
         start=start, due=due, today=today, progress=progress, lag_points=policy.lag_points
     ) or silent_too_long(
-        start=start,
+        created_on=created_on,
         due=due,
         today=today,
         last_report_on=last_report_on,

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
@@ -13,6 +14,9 @@ from django.db.models import (
     DurationField,
     Exists,
     ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
@@ -22,6 +26,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -59,20 +64,147 @@ def notification_unread_count(*, user) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
-def nodes_with_card(queryset: QuerySet[Node]) -> QuerySet[Node]:
-    """Annotate each node with `card_kind` (its highest unrevoked card, "red", "yellow" or None)
-    and `has_pending` (a recommitment waits for a decision): what its light is made of."""
+class _DayNumber(Func):
+    """A date as a whole number of days since 1970-01-01, so that the database counts days
+    between dates with integer arithmetic the same way on SQLite and PostgreSQL."""
+
+    output_field = IntegerField()
+
+    def as_sql(self, compiler, connection, **extra_context):  # PostgreSQL: date - date is days
+        return super().as_sql(
+            compiler, connection, template="(%(expressions)s - DATE '1970-01-01')", **extra_context
+        )
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) - 2440587.5 AS INTEGER)",
+            **extra_context,
+        )
+
+
+_EPOCH = dt.date(1970, 1, 1)
+
+
+def _threshold(field: str, today: dt.date):
+    """A threshold of the rule version in force on `today`, read inside the query (before the
+    first version, the first; the default when no rule has been entered), as rules.policy_on."""
+    versions = RuleVersion.objects.order_by()
+    in_force = versions.filter(effective_from__lte=today).order_by("-effective_from")
+    return Coalesce(
+        Subquery(in_force.values(field)[:1]),
+        Subquery(versions.order_by("effective_from").values(field)[:1]),
+        Value(getattr(EscalationPolicy(version_id=None, effective_from=today), field)),
+        output_field=IntegerField(),
+    )
+
+
+def _lag_facts(today: dt.date) -> dict:
+    """The facts of the early warning as query expressions (see rules.node_lagging): the
+    node's start, the day it was created and the day of its latest progress report."""
+    local = clock.local_tz()
+    previous_due = Subquery(
+        Node.objects.filter(
+            project=OuterRef("project"), seq__lt=OuterRef("seq"), archived_at__isnull=True
+        )
+        .order_by("-seq", "-pk")
+        .values("due_date")[:1],
+        output_field=DateField(),
+    )
+    project_start = Subquery(
+        Project.objects.filter(pk=OuterRef("project_id")).values("start_date")[:1],
+        output_field=DateField(),
+    )
+    created_on = TruncDate("created_at", tzinfo=local)
+    last_report = Subquery(
+        ProgressReport.objects.filter(node=OuterRef("pk"))
+        .order_by("-created_at", "-pk")
+        .annotate(day=TruncDate("created_at", tzinfo=local))
+        .values("day")[:1],
+        output_field=DateField(),
+    )
+    return {
+        "lag_start": Coalesce(previous_due, project_start, created_on, output_field=DateField()),
+        "lag_created_on": created_on,
+        "last_report_on": last_report,
+    }
+
+
+def _lagging(today: dt.date):
+    """rules.node_lagging as one boolean expression over the facts of _lag_facts (referenced
+    by name), with the thresholds of the rule version in force on `today`: False for a done
+    node and for one past its effective due date."""
+    today_n = Value((today - _EPOCH).days, output_field=IntegerField())
+    start = _DayNumber(F("lag_start"))
+    due = _DayNumber(Coalesce("committed_due_date", "due_date"))
+    span = ExpressionWrapper(due - start, output_field=IntegerField())
+    allowed = ExpressionWrapper(
+        F("progress") + _threshold("lag_points", today), output_field=IntegerField()
+    )
+    behind = Q(
+        LessThanOrEqual(span, 0), GreaterThanOrEqual(today_n, due), LessThan(allowed, 100)
+    ) | Q(
+        GreaterThan(span, 0),
+        GreaterThan(
+            ExpressionWrapper((today_n - start) * 100, output_field=IntegerField()),
+            ExpressionWrapper(allowed * span, output_field=IntegerField()),
+        ),
+    )
+    last = Coalesce(_DayNumber(F("last_report_on")), _DayNumber(F("lag_created_on")))
+    silent = Q(
+        GreaterThanOrEqual(
+            ExpressionWrapper(today_n - last, output_field=IntegerField()),
+            _threshold("stale_days", today),
+        ),
+        LessThanOrEqual(
+            ExpressionWrapper(due - today_n, output_field=IntegerField()),
+            _threshold("stale_horizon_days", today),
+        ),
+    )
+    return Case(
+        When(
+            Q(completed_at__isnull=True) & Q(LessThanOrEqual(today_n, due)) & (behind | silent),
+            then=Value(True),
+        ),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+
+
+def nodes_with_card(queryset: QuerySet[Node], *, today: dt.date | None = None) -> QuerySet[Node]:
+    """Annotate each node with `card_kind` (its highest unrevoked card, "red", "yellow" or None),
+    `has_pending` (a recommitment waits for a decision) and `lagging` (the early warning,
+    rules.node_lagging on `today`, with the thresholds in force then): what its light is made
+    of. All in the one query."""
+    today = today or clock.today()
     active = Card.objects.filter(node=OuterRef("pk"), revoked_at__isnull=True)
-    return queryset.annotate(
-        card_kind=Case(
-            When(Exists(active.filter(kind=CardKind.RED)), then=Value(CardKind.RED.value)),
-            When(Exists(active.filter(kind=CardKind.YELLOW)), then=Value(CardKind.YELLOW.value)),
-            default=Value(None),
-            output_field=CharField(),
-        ),
-        has_pending=Exists(
-            Recommitment.objects.filter(node=OuterRef("pk"), status=RecommitmentStatus.PENDING)
-        ),
+    return (
+        queryset.alias(**_lag_facts(today))
+        .annotate(
+            card_kind=Case(
+                When(Exists(active.filter(kind=CardKind.RED)), then=Value(CardKind.RED.value)),
+                When(
+                    Exists(active.filter(kind=CardKind.YELLOW)), then=Value(CardKind.YELLOW.value)
+                ),
+                default=Value(None),
+                output_field=CharField(),
+            ),
+            has_pending=Exists(
+                Recommitment.objects.filter(node=OuterRef("pk"), status=RecommitmentStatus.PENDING)
+            ),
+        )
+        .annotate(lagging=_lagging(today))
+    )
+
+
+def nodes_with_lag_facts(queryset: QuerySet[Node], *, today: dt.date) -> QuerySet[Node]:
+    """nodes_with_light plus the facts of the early warning, for saying why a node lags:
+    `lag_start`, `lag_created_on` and `last_report_on` (see rules.node_lagging)."""
+    return nodes_with_light(queryset, today=today).annotate(
+        lag_start_on=F("lag_start"),
+        created_on=F("lag_created_on"),
+        last_report_day=F("last_report_on"),
     )
 
 
@@ -80,12 +212,13 @@ def nodes_with_light(queryset: QuerySet[Node], *, today) -> QuerySet[Node]:
     """nodes_with_card plus `light`, the node's light worked out by the database, so a list can
     be filtered by light: the same decision as rules.node_light (a test holds them equal)."""
     soon = today + dt.timedelta(days=rules.DUE_SOON_DAYS)
-    return nodes_with_card(queryset).annotate(
+    return nodes_with_card(queryset, today=today).annotate(
         light=Case(
             When(completed_at__isnull=False, then=Value(Light.DONE.value)),
             When(card_kind=CardKind.RED.value, then=Value(Light.RED.value)),
             When(has_pending=True, then=Value(Light.AWAITING_APPROVAL.value)),
             When(card_kind=CardKind.YELLOW.value, then=Value(Light.YELLOW.value)),
+            When(lagging=True, then=Value(Light.LAGGING.value)),
             When(
                 Q(committed_due_date__isnull=False, committed_due_date__lte=soon)
                 | Q(committed_due_date__isnull=True, due_date__lte=soon),
@@ -98,29 +231,39 @@ def nodes_with_light(queryset: QuerySet[Node], *, today) -> QuerySet[Node]:
 
 
 def light_of(node: Node, *, today=None) -> Light:
-    """The light of a node annotated by nodes_with_card."""
+    """The light of a node annotated by nodes_with_card (its `lagging` worked out on the day of
+    the query)."""
     return rules.node_light(
         completed=node.completed_at is not None,
         card_kind=node.card_kind,
         pending_recommitment=node.has_pending,
         effective_due_date=node.effective_due_date,
         today=today or clock.today(),
+        lagging=node.lagging,
     )
 
 
 def node_list_with_card(
-    *, user, project: str | None = None, unit: str | None = None, card: str | None = None
+    *,
+    user,
+    project: str | None = None,
+    unit: str | None = None,
+    card: str | None = None,
+    light: str | None = None,
 ) -> QuerySet[Node]:
-    """Nodes the user may see, with their highest unrevoked card, filtered by project code,
-    unit name and card kind, in wall-chart order (project code, then sequence)."""
+    """Nodes the user may see, with their highest unrevoked card and their `light`
+    (nodes_with_light, today), filtered by project code, unit name, card kind and light, in
+    wall-chart order (project code, then sequence)."""
     nodes = Node.objects.visible_to(user).select_related("project", "unit")
     if project:
         nodes = nodes.filter(project__code=project)
     if unit:
         nodes = nodes.filter(unit__name=unit)
-    nodes = nodes_with_card(nodes)
+    nodes = nodes_with_light(nodes, today=clock.today())
     if card:
         nodes = nodes.filter(card_kind=card)
+    if light:
+        nodes = nodes.filter(light=light)
     return nodes.order_by("project__code", "seq", "pk")
 
 
@@ -224,11 +367,13 @@ LIGHT_ORDER = (
     Light.RED,
     Light.YELLOW,
     Light.AWAITING_APPROVAL,
+    Light.LAGGING,
     Light.DUE_SOON,
     Light.ON_TRACK,
     Light.DONE,
 )
-ATTENTION = frozenset({Light.RED, Light.YELLOW, Light.AWAITING_APPROVAL})  # a leader looks first
+# A leader looks first at these: the cards, the decisions waiting, and the early warning.
+ATTENTION = frozenset({Light.RED, Light.YELLOW, Light.AWAITING_APPROVAL, Light.LAGGING})
 
 
 def recommitments_decidable(*, user) -> QuerySet[Recommitment]:
@@ -591,9 +736,10 @@ def todo_list(*, user, today: dt.date | None = None) -> list[TodoEntry]:
 
     A yellow card with no recommitment yet needs the overdue reason and a new date within
     the grace window (once it has closed, only the work itself remains); a pending recommitment waits for its approval (listed last, nothing
-    to do but wait); a red card, or an effective due date within the reminder horizon (the
-    longest reminder of the rule in force, else 3 days) or past, needs progress or
-    completion (办结 once the reported progress is 100%). Fixed number of queries.
+    to do but wait); a red card, an effective due date within the reminder horizon (the
+    longest reminder of the rule in force, else 3 days) or past, or the early warning
+    (lagging, rules.node_lagging), needs progress or completion (办结 once the reported
+    progress is 100%). Fixed number of queries.
     """
     scope = user_scope(user=user)
     today = today or clock.today()
@@ -609,7 +755,8 @@ def todo_list(*, user, today: dt.date | None = None) -> list[TodoEntry]:
                     unit_id__in=scope.staff_unit_ids,
                     completed_at__isnull=True,
                     archived_at__isnull=True,
-                )
+                ),
+                today=today,
             )
         )
         .annotate(effective_due=Coalesce("committed_due_date", "due_date"))
@@ -617,6 +764,7 @@ def todo_list(*, user, today: dt.date | None = None) -> list[TodoEntry]:
             Q(card_kind__isnull=False)
             | Q(has_pending=True)
             | Q(effective_due__lte=today + dt.timedelta(days=horizon))
+            | Q(lagging=True)
         )
         .select_related("project", "unit")
     )
@@ -631,7 +779,7 @@ def todo_list(*, user, today: dt.date | None = None) -> list[TodoEntry]:
             entries.append(TodoEntry(node, TodoAction.RECOMMIT, grace.deadline, grace))
         elif grace:  # the window has closed: the red card is due, the work remains
             entries.append(TodoEntry(node, finish, node.effective_due_date))
-        elif (node.effective_due_date - today).days <= horizon:
+        elif (node.effective_due_date - today).days <= horizon or node.lagging:
             entries.append(TodoEntry(node, finish, node.effective_due_date))
     entries.sort(
         key=lambda e: (

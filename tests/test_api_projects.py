@@ -34,6 +34,7 @@ def node_json(node, **overrides) -> dict:
         "completed_at": None,
         "progress": 0,
         "card": None,
+        "light": "on_track",
     }
     return row | overrides
 
@@ -110,7 +111,7 @@ def test_project_detail_shows_methods_area_and_nodes_with_cards(client, world):
         ],
         "area_mu": "112.75",
         "nodes": [
-            node_json(world.node, owner="张三", card="yellow"),
+            node_json(world.node, owner="张三", card="yellow", light="yellow"),
             node_json(second, due_date="2027-03-31"),
         ],
     }
@@ -199,6 +200,7 @@ def test_nodes_list_answers_every_field(client, world):
                 committed_due_date="2026-12-10",
                 progress=40,
                 card="yellow",
+                light="yellow",
             )
         ],
     }
@@ -481,6 +483,7 @@ def test_complete_answers_the_node_completed_now(client, world):
         completed_at="2026-11-23T10:00:00+08:00",
         progress=100,
         card="yellow",
+        light="done",
     )
     report = ProgressReport.objects.get()
     assert (report.percent, report.note, report.is_completion) == (100, "协议已签订", True)

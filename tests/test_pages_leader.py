@@ -460,7 +460,8 @@ def covered(people):
     Coverage.objects.create(leader=leader, target="project", project=named)
     done = NodeFactory(project=in_town, seq=1, unit=dept, due_date=dt.date(2026, 11, 20))
     node_complete(node=done, actor=make_user("staff", dept), note="已办结")
-    NodeFactory(project=in_town, seq=2, unit=town, due_date=dt.date(2026, 12, 2))  # due soon
+    # due soon, but lagging: 10 of its 12 days since the first node's date gone, nothing reported
+    NodeFactory(project=in_town, seq=2, unit=town, due_date=dt.date(2026, 12, 2))
     yellow(NodeFactory(project=of_firm, seq=1, unit=dept, due_date=dt.date(2026, 11, 26)))
     NodeFactory(project=named, seq=1, unit=dept, due_date=dt.date(2026, 12, 30))
     NodeFactory(project=led, seq=1, unit=dept, due_date=dt.date(2026, 12, 30))
@@ -479,7 +480,7 @@ def test_coverage_shows_what_the_leader_covers_with_its_lights(client, covered):
     assert [p.code for p in overview.projects] == ["FXDX-001", "FXDX-002", "FXDX-003", "FXDX-004"]
     assert [
         (g.target.name, [p.code for p in g.projects], g.lights) for g in overview.localities
-    ] == [("上派镇", ["FXDX-001"], [(Light.DUE_SOON, 1), (Light.DONE, 1)])]
+    ] == [("上派镇", ["FXDX-001"], [(Light.LAGGING, 1), (Light.DONE, 1)])]
     assert [
         (g.target.name, [p.code for p in g.projects], g.lights) for g in overview.enterprises
     ] == [("瑞丰新材料有限公司", ["FXDX-002"], [(Light.YELLOW, 1)])]
@@ -489,7 +490,7 @@ def test_coverage_shows_what_the_leader_covers_with_its_lights(client, covered):
     assert [p.code for p in overview.led_projects] == ["FXDX-004"]
     assert overview.lights == [
         (Light.YELLOW, 1),
-        (Light.DUE_SOON, 1),
+        (Light.LAGGING, 1),
         (Light.ON_TRACK, 2),
         (Light.DONE, 1),
     ]
@@ -497,6 +498,7 @@ def test_coverage_shows_what_the_leader_covers_with_its_lights(client, covered):
     assert "别处的项目" not in body
     assert "4 个项目" in body
     assert 'class="light light-yellow"' in body
+    assert 'class="light light-lagging"' in body
 
 
 def test_coverage_of_a_leader_with_none_says_so(client, people, covered):

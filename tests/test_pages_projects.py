@@ -74,12 +74,14 @@ def world(frozen):
     frozen.move_to(at("2026-11-19 16:00"))
     node_complete(node=done, actor=staff_zrj, note="已办结")
     frozen.move_to(NOW)
-    NodeFactory(project=a, seq=2, unit=czj, due_date=dt.date(2026, 12, 2))
+    # 60% reported: 83% of its time since the first node's date is used, within the 30
+    # points the early warning allows, so it shows due soon, not lagging
+    NodeFactory(project=a, seq=2, unit=czj, due_date=dt.date(2026, 12, 2), progress=60)
     # b: a yellow node awaiting approval (zrj), a red one (czj), one on track (zrj), a yellow
     # one (zrj)
     waiting = NodeFactory(project=b, seq=1, unit=zrj, due_date=dt.date(2026, 11, 26))
     NodeFactory(project=b, seq=2, unit=czj, due_date=dt.date(2026, 11, 10))
-    NodeFactory(project=b, seq=3, unit=zrj, due_date=dt.date(2026, 12, 30))
+    NodeFactory(project=b, seq=3, unit=zrj, due_date=dt.date(2026, 12, 30), progress=20)
     NodeFactory(project=b, seq=4, unit=zrj, due_date=dt.date(2026, 11, 24))
     sweep_run(as_of=at("2026-11-11 00:00"))
     sweep_run(as_of=at("2026-11-27 00:00"))

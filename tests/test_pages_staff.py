@@ -142,7 +142,8 @@ def test_todo_lists_what_each_node_needs_most_urgent_first(client, town):
     waiting = node_make(town, 6, "不动产权证注销", dt.date(2026, 11, 20))
     card_make(waiting, "yellow")
     recommitment_make(waiting, town.staff, new_due_date=dt.date(2026, 12, 10))
-    node_make(town, 7, "纳入储备并挂牌出让", dt.date(2026, 12, 20))  # not yet near
+    # not yet near, but lagging: a third of its time since node 6's date gone, no report
+    lagging = node_make(town, 7, "纳入储备并挂牌出让", dt.date(2026, 12, 20))
     node_make(
         town, 8, "已办结的节点", dt.date(2026, 12, 1), completed_at=NOW - dt.timedelta(days=1)
     )
@@ -158,6 +159,7 @@ def test_todo_lists_what_each_node_needs_most_urgent_first(client, town):
         ("规划设计方案审批", TodoAction.REPORT, dt.date(2026, 12, 1)),
         ("收回方案报县政府审批", TodoAction.RECOMMIT, dt.date(2026, 12, 2)),
         ("签订收回协议", TodoAction.COMPLETE, dt.date(2026, 12, 3)),
+        ("纳入储备并挂牌出让", TodoAction.REPORT, dt.date(2026, 12, 20)),
         ("不动产权证注销", TodoAction.AWAITING, dt.date(2026, 12, 10)),
     ]
     page = text(response)
@@ -172,6 +174,8 @@ def test_todo_lists_what_each_node_needs_most_urgent_first(client, town):
     assert f'href="/nodes/{red.pk}/complete/">办结</a>' in html
     assert f'href="/nodes/{waiting.pk}/">查看节点</a>' in html
     assert 'class="light light-red"' in html and 'class="light light-awaiting_approval"' in html
+    assert f'href="/nodes/{lagging.pk}/progress/">填报进度</a>' in html
+    assert 'class="light light-lagging"' in html
 
 
 def test_todo_works_before_any_rule_is_entered(client, town):

@@ -217,6 +217,9 @@ NODETRACK_SWEEP_MINUTES = int(os.environ.get("NODETRACK_SWEEP_MINUTES", "10"))
 NODETRACK_SWEEP_BATCH = int(os.environ.get("NODETRACK_SWEEP_BATCH", "500"))
 # Username of the account that the sweep and other automatic writes are recorded under.
 NODETRACK_SYSTEM_USERNAME = "system"
+# The site's address (https://nodetrack.example.gov.cn), put before the links of e-mails;
+# empty, they carry the path only.
+NODETRACK_SITE_URL = os.environ.get("NODETRACK_SITE_URL", "")
 
 Q_CLUSTER = {
     "name": "nodetrack",

@@ -3,14 +3,14 @@
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from core.api.multipart import JsonOrMultipart, multipart_openapi, uploaded_files
 from core.api.pagination import ListParams, page_of, paginate
 from core.api.schemas import READ_ERRORS, WRITE_ERRORS, Instant, Text, decimal2
 from projects.selectors import node_list
 
-from ..choices import CardKind
+from ..choices import CardKind, Light
 from ..selectors import node_list_with_card, project_list_with_nodes
 from ..services import node_complete
 
@@ -29,6 +29,14 @@ class NodeOut(Schema):
     completed_at: Instant | None
     progress: int
     card: CardKind | None
+    light: Light = Field(
+        description=(
+            "The node's status light, as the pages show it: the first that applies of done, "
+            "red, awaiting_approval, yellow, lagging (序时进度预警: progress more than the "
+            "rule's points behind the share of its time used, or no report for the rule's "
+            "days while due within its horizon), due_soon (due within 3 days) and on_track."
+        )
+    )
 
     @staticmethod
     def resolve_project(obj) -> str:
@@ -86,6 +94,7 @@ class NodeFilters(ListParams):
     project: str | None = None
     unit: str | None = None
     card: CardKind | None = None
+    light: Light | None = None
 
 
 class CompleteIn(Schema):
@@ -107,10 +116,14 @@ def projects_detail(request, code: str):
 
 @router.get("nodes/", response={200: page_of(NodeOut), **READ_ERRORS})
 def nodes_list(request, filters: Query[NodeFilters]):
-    """Nodes in the caller's scope with their highest unrevoked card; filter by project code,
-    unit name or card."""
+    """Nodes in the caller's scope with their highest unrevoked card and their light; filter by
+    project code, unit name, card or light."""
     nodes = node_list_with_card(
-        user=request.auth, project=filters.project, unit=filters.unit, card=filters.card
+        user=request.auth,
+        project=filters.project,
+        unit=filters.unit,
+        card=filters.card,
+        light=filters.light,
     )
     return paginate(nodes, filters)
 
