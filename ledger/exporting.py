@@ -40,12 +40,13 @@ HEADER = COLUMNS
 CHUNK = 500  # nodes fetched at a time from the one streamed query
 
 
-def ledger_projects(*, user, data: dict | None = None) -> QuerySet[Project] | None:
+def ledger_projects(*, user=None, data: dict | None = None) -> QuerySet[Project] | None:
     """The projects the project list shows `user` with the filters in `data` (its query
-    string); None when a filter is not valid."""
+    string); None when a filter is not valid. No user: the whole county (the command line)."""
+    projects = Project.objects.visible_to(user) if user is not None else Project.objects.all()
     filters = ProjectFilter(
         data or {},
-        queryset=Project.objects.visible_to(user).filter(archived_at__isnull=True),
+        queryset=projects.filter(archived_at__isnull=True),
         user=user,
     )
     if not filters.is_valid():

@@ -158,7 +158,8 @@ class CardFilterSet(NodeRowFilterSet):
 class ProjectFilter(django_filters.FilterSet):
     """The project list's filters: work stream, locality, responsible unit, disposal method,
     project status, node light, card, and a search over code, name and enterprise. Pass the
-    signed-in `user`: the filters on nodes look only at the nodes that user may see."""
+    signed-in `user`: the filters on nodes look only at the nodes that user may see (None:
+    all of them, for the command line)."""
 
     q = django_filters.CharFilter(
         method="filter_search",
@@ -208,6 +209,8 @@ class ProjectFilter(django_filters.FilterSet):
         self.user = user
 
     def _visible_nodes(self):
+        if self.user is None:  # the command line (export_ledger): the whole county
+            return Node.objects.all()
         return Node.objects.visible_to(self.user)
 
     def filter_search(self, queryset, name, value):

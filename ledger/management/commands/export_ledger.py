@@ -2,14 +2,13 @@
 
 from pathlib import Path
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from core.tabular import file_write
 from ledger.exporting import HEADER, ledger_projects, ledger_rows
 from ledger.parsing import METHOD_BY_NAME
-from organization.models import Unit, User
+from organization.models import Unit
 from projects.choices import DisposalMethod, ProjectStatus
 from projects.models import WorkStream
 
@@ -34,8 +33,7 @@ class Command(BaseCommand):
         if path.suffix.lower() not in (".xlsx", ".csv"):
             raise CommandError(_("文件扩展名应为 .xlsx 或 .csv。"))
         data = self._filters(options)
-        actor = User.objects.get(username=settings.NODETRACK_SYSTEM_USERNAME)
-        projects = ledger_projects(user=actor, data=data)
+        projects = ledger_projects(user=None, data=data)  # the command line: the whole county
         if projects is None:
             raise CommandError(_("筛选条件有误。"))
         rows = 0
