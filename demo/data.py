@@ -1,4 +1,5 @@
-"""The demo data set: Feixi County's low-efficiency land cases (亩均论英雄, 低效用地处置).
+"""The demo data set: Feixi County's low-efficiency land cases (亩均论英雄, 低效用地处置), and
+a few projects of two other work streams (重点项目建设, 招商引资) run by the same method.
 
 Everything is keyed by a stable name, code or username and written with get_or_create, so a
 second load writes nothing. Node dates are laid out relative to the county's date on the day
@@ -29,6 +30,8 @@ from projects.models import (
     NodeTemplateStep,
     ProgressReport,
     Project,
+    WorkStream,
+    land_stream_id,
 )
 from projects.services import node_progress_report
 from projects.validators import USCC_ALPHABET, uscc_check_digit
@@ -169,6 +172,8 @@ class Case:
     due: int
     progress: int = 0
     late: bool = False
+    stream: str = "land"  # a key of STREAMS; only the land stream's cases have lines
+    title: str = ""  # the project's name, for the other streams' cases
 
 
 def _tb(area: str) -> tuple[tuple[str, str], ...]:
@@ -281,6 +286,122 @@ def project_code(index: int) -> str:
     return f"FXDX-{index + 1:03d}"
 
 
+# The other work streams (专项): code → (name, order, project code prefix). The land stream
+# (园区转型升级) is the one the migrations make; its cases above are left exactly as they are.
+STREAMS = {
+    "key-projects": ("重点项目建设", 2, "FXZD"),
+    "investment": ("招商引资", 3, "FXZS"),
+}
+
+KEY_PROJECT_STEPS = (
+    Step("项目立项（可研批复）", "fgw", 10),
+    Step("用地预审与选址意见", "zrj", 25),
+    Step("环境影响评价批复", "sthj", 40),
+    Step("施工图审查", "zjj", 55),
+    Step("施工许可办理", "zjj", 70),
+    Step("项目开工", None, 85),
+    Step("主体工程完工", None, 150),
+)
+INVESTMENT_STEPS = (
+    Step("项目洽谈对接", "tcz", 10),
+    Step("投资协议签订", None, 30),
+    Step("企业注册落户", "scj", 45),
+    Step("项目备案", "fgw", 60),
+    Step("供地或厂房交付", "zrj", 90),
+    Step("项目开工", None, 110),
+)
+
+# In code order per stream: FXZD-001 …, FXZS-001 …; no disposal lines (they are the land
+# stream's), so the disposal table stays the published one.
+STREAM_CASES = (
+    Case(
+        "jkq",
+        "合肥新能汽车零部件产业园建设有限公司",
+        "新能产业园",
+        (),
+        KEY_PROJECT_STEPS,
+        4,
+        -8,
+        50,
+        stream="key-projects",
+        title="新能源汽车零部件产业园一期建设项目",
+    ),
+    Case(
+        "shangpai",
+        "合肥派河城市建设投资有限公司",
+        "派河城投",
+        (),
+        KEY_PROJECT_STEPS,
+        5,
+        2,
+        60,
+        stream="key-projects",
+        title="派河大道提升改造工程",
+    ),
+    Case(
+        "sanhe",
+        "安徽三河文旅发展有限公司",
+        "三河文旅",
+        (),
+        KEY_PROJECT_STEPS,
+        2,
+        5,
+        30,
+        late=True,
+        stream="key-projects",
+        title="三河古镇游客服务中心建设项目",
+    ),
+    Case(
+        "thgy",
+        "安徽芯联半导体材料有限公司",
+        "芯联半导体",
+        (),
+        INVESTMENT_STEPS,
+        3,
+        -3,
+        70,
+        stream="investment",
+        title="芯联半导体材料生产基地招引项目",
+    ),
+    Case(
+        "xingang",
+        "合肥绿电储能科技有限公司",
+        "绿电储能",
+        (),
+        INVESTMENT_STEPS,
+        1,
+        5,
+        40,
+        stream="investment",
+        title="绿电储能电池项目招引落地",
+    ),
+    Case(
+        "huagang",
+        "安徽禾丰食品科技有限公司",
+        "禾丰食品",
+        (),
+        INVESTMENT_STEPS,
+        6,
+        -10,
+        stream="investment",
+        title="禾丰预制菜加工基地招引项目",
+    ),
+)
+
+
+def stream_project_codes() -> list[str]:
+    """The codes of the other streams' demo projects, in STREAM_CASES order."""
+    codes, counts = [], {}
+    for case in STREAM_CASES:
+        counts[case.stream] = counts.get(case.stream, 0) + 1
+        codes.append(f"{STREAMS[case.stream][2]}-{counts[case.stream]:03d}")
+    return codes
+
+
+def demo_project_codes() -> list[str]:
+    return [project_code(i) for i in range(len(CASES))] + stream_project_codes()
+
+
 def _method_words(case: Case) -> str:
     return "+".join(str(DisposalMethod(method).label) for method, _ in case.lines)
 
@@ -362,9 +483,24 @@ def demo_load(*, today: dt.date | None = None) -> DemoResult:
     units = _load_units(result)
     users = _load_accounts(result, units)
     _load_templates(result, units)
+    streams = _load_streams(result)
     for index, case in enumerate(CASES):
-        _load_case(result, index, case, units, users, today)
+        _load_case(result, index, case, units, users, today, streams=streams)
+    for index, (case, code) in enumerate(
+        zip(STREAM_CASES, stream_project_codes(), strict=True), start=len(CASES)
+    ):
+        _load_case(result, index, case, units, users, today, streams=streams, code=code)
     return result
+
+
+def _load_streams(result: DemoResult) -> dict[str, WorkStream]:
+    streams = {"land": WorkStream.objects.get(pk=land_stream_id())}
+    for code, (name, seq, _prefix) in STREAMS.items():
+        streams[code], created = WorkStream.objects.get_or_create(
+            code=code, defaults={"name": name, "seq": seq}
+        )
+        result.add("专项", created)
+    return streams
 
 
 def _load_units(result: DemoResult) -> dict[str, Unit]:
@@ -439,6 +575,9 @@ def _load_case(
     units: dict[str, Unit],
     users: dict[str, User],
     today: dt.date,
+    *,
+    streams: dict[str, WorkStream],
+    code: str = "",
 ) -> None:
     locality = units[case.locality]
     township_leader = users[f"leader_{case.locality}"]
@@ -454,9 +593,10 @@ def _load_case(
     start = today + dt.timedelta(days=case.due - anchor.offset)
     due_dates = [start + dt.timedelta(days=step.offset) for step in steps]
     project, created = Project.objects.get_or_create(
-        code=project_code(index),
+        code=code or project_code(index),
         defaults={
-            "name": f"{case.short}低效用地{_method_words(case)}项目",
+            "name": case.title or f"{case.short}低效用地{_method_words(case)}项目",
+            "work_stream": streams[case.stream],
             "locality": locality,
             "enterprise": enterprise,
             "leader": township_leader,
@@ -478,7 +618,7 @@ def _load_case(
         defaults={"target": CoverageTarget.ENTERPRISE},
     )
     result.add("包保关系", created)
-    if len(case.lines) > 1 or case.lines[0][0] == GRAFTING:
+    if len(case.lines) > 1 or (case.lines and case.lines[0][0] == GRAFTING):
         _, created = Coverage.objects.get_or_create(
             leader=township_leader, project=project, defaults={"target": CoverageTarget.PROJECT}
         )
@@ -559,7 +699,7 @@ def demo_role_rows() -> list[tuple[User, list[RoleAssignment]]]:
 
 def demo_node_counts(*, today: dt.date) -> dict[str, int]:
     """How the demo projects' nodes stand on `today`: all, completed, overdue, due in 3 days."""
-    nodes = Node.objects.filter(project__code__in=[project_code(i) for i in range(len(CASES))])
+    nodes = Node.objects.filter(project__code__in=demo_project_codes())
     open_nodes = nodes.filter(completed_at__isnull=True)
     overdue = Q(committed_due_date__isnull=True, due_date__lt=today) | Q(
         committed_due_date__lt=today

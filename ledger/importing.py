@@ -18,7 +18,7 @@ from organization.choices import UnitKind
 from organization.models import Unit, User
 from organization.services import person_without_login_create
 from projects.choices import CompletionSource
-from projects.models import DisposalLine, Enterprise, Node, Project
+from projects.models import DisposalLine, Enterprise, Node, Project, WorkStream, land_stream_id
 from supervision.services import node_backdate_card, node_change_due_date, node_complete
 
 from .parsing import NAME_BY_METHOD, Col, LedgerError, LedgerRow, ParsedLedger, ledger_parse
@@ -171,6 +171,8 @@ class _Plan:
     units: dict[str, Unit]
     enterprises: dict[str, Enterprise]
     users: list[User]
+    streams: dict[str, WorkStream]  # by name and by code
+    land: WorkStream
 
     @classmethod
     def load(cls, parsed: ParsedLedger) -> "_Plan":
@@ -201,6 +203,11 @@ class _Plan:
         unit_names = {v[c] for v in cells for c in (Col.LOCALITY, Col.UNIT) if c in v}
         leader_names = {v[Col.LEADER] for v in cells if Col.LEADER in v}
         enterprise_names = {row.enterprise for row in parsed.rows if row.enterprise}
+        streams = list(WorkStream.objects.all())
+        land = next((s for s in streams if s.is_land), None)
+        if land is None:
+            land = WorkStream.objects.get(pk=land_stream_id())
+            streams.append(land)
         return cls(
             rows_by_project=rows_by_project,
             projects=projects,
@@ -213,7 +220,13 @@ class _Plan:
                     Q(username__in=leader_names) | Q(full_name__in=leader_names), is_active=True
                 )
             ),
+            streams={key: s for s in streams for key in (s.code, s.name)},
+            land=land,
         )
+
+    def stream(self, name: str) -> WorkStream | None:
+        """The stream a 专项 cell names (its name or code); the land stream when blank."""
+        return self.streams.get(name) if name else self.land
 
     def check(self, cells: list[tuple[int, dict[str, Any]]]) -> list[LedgerError]:
         """Errors only the database can reveal (units, leaders, completed nodes), on every row.
@@ -251,6 +264,7 @@ class _Plan:
                         _("“%(name)s”在系统中已停用") % {"name": unit.name}, number, Col.UNIT
                     )
                 )
+            errors += self._check_stream(number, v, seen)
             node = self.nodes.get((code, v.get(Col.SEQ)))
             completed_on = v.get(Col.COMPLETED)
             if node is not None and node.completed_at and completed_on:
@@ -265,6 +279,29 @@ class _Plan:
                         )
                     )
         return errors
+
+    def _check_stream(self, number: int, v: dict[str, Any], seen: set[tuple]) -> list:
+        """The 专项 a row names exists; disposal cells are filled on the land stream's rows
+        and left blank on the others' (the parser leaves that to this check when a row
+        names its stream)."""
+        name = v.get(Col.STREAM, "")
+        stream = self.stream(name)
+        if stream is None:
+            if (v.get(Col.CODE), Col.STREAM, name) in seen:
+                return []
+            seen.add((v.get(Col.CODE), Col.STREAM, name))
+            known = "、".join(sorted({s.name for s in self.streams.values()}))
+            message = _("系统中没有名为“%(name)s”的专项（现有：%(known)s）")
+            return [LedgerError(message % {"name": name, "known": known}, number, Col.STREAM)]
+        disposal = v.get("disposal")
+        if stream.is_land and disposal == ():
+            return [
+                LedgerError(_("不能为空"), number, column) for column in (Col.METHODS, Col.AREAS)
+            ]
+        if not stream.is_land and disposal:
+            message = _("“%(name)s”不是土地处置专项，处置方式和面积应留空")
+            return [LedgerError(message % {"name": stream.name}, number, Col.METHODS)]
+        return []
 
     def leader(self, name: str) -> tuple[User | None, str]:
         """The active user a 包保领导 cell names (username first, then full name), or why not.
@@ -342,7 +379,9 @@ class _Plan:
         """Create or update the project and its disposal lines from its rows."""
         first = rows[0]
         locality = self.units[first.locality]
-        values: dict = {"name": first.project_name, "locality": locality}
+        # The file's stream, from the first row that names one (rows agree: parsing).
+        stream = self.stream(next((row.work_stream for row in rows if row.work_stream), ""))
+        values: dict = {"name": first.project_name, "locality": locality, "work_stream": stream}
         enterprise_name = next((row.enterprise for row in rows if row.enterprise), "")
         if enterprise_name:
             values["enterprise"] = self._enterprise(
@@ -358,7 +397,9 @@ class _Plan:
         changed = _assign(project, **values)
         if changed:
             _save(project, actor=actor, row=first.row)
-        lines_changed = self._lines_update(project, first, actor=actor, result=result)
+        # Rows agree on the disposal except where a row naming its stream left it blank.
+        disposal_row = next((row for row in rows if row.disposal), first)
+        lines_changed = self._lines_update(project, disposal_row, actor=actor, result=result)
         if created:
             result.projects_created.append(code)
         elif changed or lines_changed:

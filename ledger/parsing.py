@@ -15,9 +15,10 @@ import openpyxl
 from django.utils.translation import gettext as _
 from openpyxl.utils.exceptions import InvalidFileException
 
+from core.tabular import unneutralise
 from organization.models import Unit, User
 from projects.choices import DisposalMethod
-from projects.models import Enterprise, Node, Project
+from projects.models import Enterprise, Node, Project, WorkStream
 from projects.validators import plan_date_error
 
 
@@ -37,6 +38,7 @@ class Col:
     COMPLETED = "完成日期"
     OWNER = "责任人"
     LEADER = "包保领导"
+    STREAM = "专项"
 
 
 COLUMNS = (
@@ -53,6 +55,7 @@ COLUMNS = (
     Col.COMPLETED,
     Col.OWNER,
     Col.LEADER,
+    Col.STREAM,
 )
 REQUIRED = (
     Col.CODE,
@@ -86,6 +89,10 @@ MAX_LENGTH = {
     Col.OWNER: Node._meta.get_field("owner").max_length,
     Col.LEADER: max(
         User._meta.get_field("full_name").max_length, User._meta.get_field("username").max_length
+    ),
+    Col.STREAM: max(
+        WorkStream._meta.get_field("name").max_length,
+        WorkStream._meta.get_field("code").max_length,
     ),
 }
 AREA_MAX = Decimal("1e10")  # DisposalLine.area_mu: max_digits=12, decimal_places=2
@@ -152,7 +159,7 @@ class LedgerRow:
     project_name: str
     locality: str
     enterprise: str  # "" when not given
-    disposal: tuple[tuple[str, Decimal], ...]  # (method, area) in file order
+    disposal: tuple[tuple[str, Decimal], ...]  # (method, area) in file order; () off land
     seq: int
     node_name: str
     unit: str
@@ -160,6 +167,7 @@ class LedgerRow:
     completed_on: dt.date | None
     owner: str  # "" when not given
     leader: str  # "" when not given
+    work_stream: str = ""  # the 专项 cell: a stream's name or code; "" for the land stream
 
 
 @dataclass
@@ -280,7 +288,8 @@ def _kept_rows(rows) -> list[tuple[int, list[Any]]]:
     """The non-blank rows, at most MAX_ROWS of them and MAX_COLUMNS cells each."""
     kept = []
     for number, values in rows:
-        values = list(values[:MAX_COLUMNS])
+        # A cell an export neutralised against formulas ('=…) reads back as the text it was.
+        values = [unneutralise(value) for value in values[:MAX_COLUMNS]]
         if all(is_blank(value) for value in values):
             continue  # formatted empty rows, down to row 1,048,576 in some files
         if len(kept) == MAX_ROWS:
@@ -344,7 +353,8 @@ def _values_refusing_formulas(number: int, cells, formulas: list[str]) -> tuple[
     A formula is never imported, neither its text nor the result Excel cached for it: the
     cached result need not match the formula (any program can write the file), and the
     record must be what the county typed. Text that merely starts with =, +, - or @ (a
-    typed cell, not a formula) is kept as text.
+    typed cell, not a formula) is kept as text, and so is such text that an export wrote
+    with a leading apostrophe (core.tabular.neutralise): the apostrophe is taken off.
     """
     values = []
     for cell in cells:
@@ -454,6 +464,7 @@ class RawRow:
             completed_on=v.get(Col.COMPLETED),
             owner=v.get(Col.OWNER, ""),
             leader=v.get(Col.LEADER, ""),
+            work_stream=v.get(Col.STREAM, ""),
         )
 
 
@@ -466,15 +477,20 @@ TEXT_COLUMNS = (
     Col.UNIT,
     Col.OWNER,
     Col.LEADER,
+    Col.STREAM,
 )
+# Required only of the land stream's rows: a row naming another stream may leave them blank
+# (the database tells which stream is the land one: importing._Plan.check).
+DISPOSAL_COLUMNS = (Col.METHODS, Col.AREAS)
 
 
 def parse_cells(raw: RawRow, *, today: dt.date) -> None:
     """Parse each cell of the row into raw.values, recording an error per bad cell."""
+    names_stream = not is_blank(raw.cells.get(Col.STREAM))
     for column in COLUMNS:
         value = raw.cells.get(column)
         if is_blank(value):
-            if column in REQUIRED:
+            if column in REQUIRED and not (names_stream and column in DISPOSAL_COLUMNS):
                 raw.error(column, _("不能为空"))
             continue
         if column in TEXT_COLUMNS:
@@ -505,6 +521,12 @@ def parse_cells(raw: RawRow, *, today: dt.date) -> None:
             )
         else:
             raw.values["disposal"] = tuple(zip(methods, areas, strict=True))
+    elif names_stream and all(is_blank(raw.cells.get(c)) for c in DISPOSAL_COLUMNS):
+        raw.values["disposal"] = ()  # another stream's project, or a land one (checked later)
+    elif names_stream:
+        for column in DISPOSAL_COLUMNS:
+            if is_blank(raw.cells.get(column)):
+                raw.error(column, _("处置方式与面积须一同填写或一同留空"))
 
 
 class CellError(ValueError):
@@ -616,7 +638,15 @@ PARSERS = {
 
 # Project values that must agree on every row of one project code. Blank optional cells
 # do not count: a project's enterprise or leader may be written on one of its rows only.
-PROJECT_COLUMNS = (Col.NAME, Col.LOCALITY, Col.ENTERPRISE, Col.METHODS, Col.AREAS, Col.LEADER)
+PROJECT_COLUMNS = (
+    Col.NAME,
+    Col.LOCALITY,
+    Col.ENTERPRISE,
+    Col.METHODS,
+    Col.AREAS,
+    Col.LEADER,
+    Col.STREAM,
+)
 
 
 def check_across_rows(raw_rows: list[RawRow]) -> None:

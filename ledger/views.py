@@ -9,15 +9,18 @@ again on each write.
 """
 
 from django.contrib import messages
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_q.tasks import async_task
 
+from core.tabular import FORMATS, table_response
 from organization.permissions import Action, require
 
 from .batches import BACKGROUND_ROWS, ledger_row_count
+from .exporting import HEADER, ledger_filename, ledger_projects, ledger_rows
 from .forms import LedgerUploadForm
 from .importing import LISTED_MAX, LedgerImportResult, ledger_import, more_text
 from .uploads import (
@@ -205,3 +208,17 @@ def ledger_cancel(request):
     _forget(request, _pending(request))
     messages.success(request, _("已取消，本次未导入任何内容。"))
     return redirect("ledger-upload")
+
+
+def ledger_export(request):
+    """The ledger as .xlsx or .csv (?format=), in the import's columns, of the projects the
+    project list shows with the same filters (its query string): importing the file back
+    changes nothing. The office's, like the import: the ledger is what it keeps."""
+    require(request.user, Action.PLAN, message=_("只有督查办可以导出台账。"))
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in FORMATS:
+        return HttpResponseBadRequest(_("导出格式应为 xlsx 或 csv。"))
+    projects = ledger_projects(user=request.user, data=request.GET.dict())
+    if projects is None:
+        return HttpResponseBadRequest(_("筛选条件有误，请回到项目列表修改后再导出。"))
+    return table_response(fmt, ledger_filename(), HEADER, ledger_rows(projects), "台账")

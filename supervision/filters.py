@@ -17,7 +17,7 @@ from core import clock
 from organization.choices import UnitKind
 from organization.models import Unit
 from projects.choices import DisposalMethod, ProjectStatus
-from projects.models import DisposalLine, Node, Project
+from projects.models import DisposalLine, Node, Project, WorkStream
 
 from .choices import CardKind, ItemStatus, Light
 from .models import Card
@@ -57,8 +57,22 @@ class DaysFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+def work_stream_filter(field_name: str, *, empty_label) -> django_filters.ModelChoiceFilter:
+    """A work stream (专项), named in the URL by its code (?work_stream=land)."""
+    return django_filters.ModelChoiceFilter(
+        label=_("专项"),
+        field_name=field_name,
+        to_field_name="code",
+        queryset=WorkStream.objects.order_by("seq", "code"),
+        empty_label=empty_label,
+    )
+
+
 class NodeRowFilterSet(django_filters.FilterSet):
-    """Filters of rows about a node (items, cards): where it is, who answers, how, how late."""
+    """Filters of rows about a node (items, cards): its project's work stream, where it is,
+    who answers, how, how late."""
+
+    work_stream = work_stream_filter("node__project__work_stream", empty_label=_("全部"))
 
     locality = django_filters.ModelChoiceFilter(
         label=_("乡镇(园区)"),
@@ -142,15 +156,17 @@ class CardFilterSet(NodeRowFilterSet):
 
 
 class ProjectFilter(django_filters.FilterSet):
-    """The project list's filters: locality, responsible unit, disposal method, project status,
-    node light, card, and a search over code, name and enterprise. Pass the signed-in `user`:
-    the filters on nodes look only at the nodes that user may see."""
+    """The project list's filters: work stream, locality, responsible unit, disposal method,
+    project status, node light, card, and a search over code, name and enterprise. Pass the
+    signed-in `user`: the filters on nodes look only at the nodes that user may see (None:
+    all of them, for the command line)."""
 
     q = django_filters.CharFilter(
         method="filter_search",
         label=_("搜索"),
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("项目编号、名称或企业")}),
     )
+    work_stream = work_stream_filter("work_stream", empty_label=_("全部专项"))
     locality = django_filters.ModelChoiceFilter(
         queryset=Unit.objects.filter(kind__in=UnitKind.locality_kinds()).order_by("name"),
         label=_("乡镇(园区)"),
@@ -186,13 +202,15 @@ class ProjectFilter(django_filters.FilterSet):
 
     class Meta:
         model = Project
-        fields = ["q", "locality", "unit", "method", "status", "light", "card"]
+        fields = ["q", "work_stream", "locality", "unit", "method", "status", "light", "card"]
 
     def __init__(self, data=None, queryset=None, *, user, **kwargs):
         super().__init__(data, queryset, **kwargs)
         self.user = user
 
     def _visible_nodes(self):
+        if self.user is None:  # the command line (export_ledger): the whole county
+            return Node.objects.all()
         return Node.objects.visible_to(self.user)
 
     def filter_search(self, queryset, name, value):

@@ -250,13 +250,16 @@ def node_list_with_card(
     unit: str | None = None,
     card: str | None = None,
     light: str | None = None,
+    work_stream: str | None = None,
 ) -> QuerySet[Node]:
     """Nodes the user may see, with their highest unrevoked card and their `light`
-    (nodes_with_light, today), filtered by project code, unit name, card kind and light, in
-    wall-chart order (project code, then sequence)."""
+    (nodes_with_light, today), filtered by project code, unit name, card kind, light and work
+    stream code, in wall-chart order (project code, then sequence)."""
     nodes = Node.objects.visible_to(user).select_related("project", "unit")
     if project:
         nodes = nodes.filter(project__code=project)
+    if work_stream:
+        nodes = nodes.filter(project__work_stream__code=work_stream)
     if unit:
         nodes = nodes.filter(unit__name=unit)
     nodes = nodes_with_light(nodes, today=clock.today())
@@ -267,13 +270,18 @@ def node_list_with_card(
     return nodes.order_by("project__code", "seq", "pk")
 
 
-def project_list_with_nodes(*, user, archived: bool = True) -> QuerySet[Project]:
+def project_list_with_nodes(
+    *, user, archived: bool = True, work_stream: str | None = None
+) -> QuerySet[Project]:
     """Projects the user may see, in code order, each with its disposal lines and, in
     `visible_nodes`, the nodes the user may see with their highest unrevoked card;
-    without the archived projects when `archived` is False."""
+    without the archived projects when `archived` is False; of one work stream (its code)
+    when `work_stream` is given."""
     projects = Project.objects.visible_to(user)
     if not archived:
         projects = projects.filter(archived_at__isnull=True)
+    if work_stream:
+        projects = projects.filter(work_stream__code=work_stream)
     return (
         projects.select_related("locality")
         .prefetch_related(

@@ -1,4 +1,9 @@
-"""The demo data set: loads once, gives the published disposal table, shows every node state."""
+"""The demo data set: loads once, gives the published disposal table, shows every node state.
+
+The land stream (园区转型升级) holds the 39 published cases (FXDX-…); two other work streams
+(重点项目建设 FXZD-…, 招商引资 FXZS-…) add three projects each, with 39 nodes and 6
+enterprises but no disposal lines, so the land figures and the disposal table are unchanged.
+"""
 
 import datetime as dt
 from decimal import Decimal
@@ -12,7 +17,7 @@ from django.core.management import call_command
 from core import clock
 from demo.data import DEMO_PASSWORD, demo_usernames
 from organization.models import Coverage, RoleAssignment, Unit, User
-from projects.models import Enterprise, Node, NodeTemplate, Project
+from projects.models import Enterprise, Node, NodeTemplate, Project, WorkStream
 from projects.selectors import disposal_summary
 from projects.validators import is_valid_uscc
 
@@ -56,9 +61,10 @@ def test_second_load_changes_nothing_and_says_so():
     assert list(Node.objects.values_list(*node_facts)) == nodes
     assert "演示数据已载入" in first
     assert second.startswith("演示数据已加载，本次未做任何修改。")
-    assert counts["projects.Project"] == 39
+    assert counts["projects.Project"] == 39 + 6
     assert counts["projects.DisposalLine"] == 41
-    assert counts["projects.Enterprise"] == 39
+    assert counts["projects.Enterprise"] == 39 + 6
+    assert counts["projects.WorkStream"] == 3
 
 
 def test_disposal_table_is_the_published_one():
@@ -110,8 +116,8 @@ def test_every_enterprise_has_a_valid_credit_code_in_feixi():
     # when
     codes = list(Enterprise.objects.values_list("credit_code", flat=True))
     # then
-    assert len(codes) == 39
-    assert len(set(codes)) == 39
+    assert len(codes) == 39 + 6
+    assert len(set(codes)) == 39 + 6
     assert all(is_valid_uscc(code) for code in codes)
     assert all(code[2:8] == "340123" for code in codes)
 
@@ -169,8 +175,8 @@ def test_nodes_are_completed_running_due_soon_and_overdue_relative_to_today():
     # given
     load_demo()
     today = clock.today()
-    # when
-    nodes = Node.objects.all()
+    # when: the land stream's nodes (the published cases)
+    nodes = Node.objects.filter(project__work_stream__is_land=True)
     completed = nodes.filter(completed_at__isnull=False)
     open_nodes = nodes.filter(completed_at__isnull=True)
     overdue = open_nodes.filter(due_date__lt=today)
@@ -189,6 +195,37 @@ def test_nodes_are_completed_running_due_soon_and_overdue_relative_to_today():
     assert len(late) == 2
     per_project = [p.nodes.count() for p in Project.objects.all()]
     assert min(per_project) >= 5 and max(per_project) <= 10
+    assert Node.objects.count() == 307 + 39
+
+
+def test_two_more_streams_run_by_the_same_method_without_disposal_lines():
+    # given
+    load_demo()
+    today = clock.today()
+    # when
+    by_stream = {
+        stream.code: sorted(stream.projects.values_list("code", flat=True))
+        for stream in WorkStream.objects.all()
+    }
+    nodes = Node.objects.filter(project__work_stream__is_land=False)
+    open_nodes = nodes.filter(completed_at__isnull=True)
+    overdue = open_nodes.filter(due_date__lt=today)
+    due_soon = open_nodes.filter(due_date__gte=today, due_date__lte=today + dt.timedelta(days=3))
+    # then
+    assert list(WorkStream.objects.values_list("code", "name", "is_land")) == [
+        ("land", "园区转型升级", True),
+        ("key-projects", "重点项目建设", False),
+        ("investment", "招商引资", False),
+    ]
+    assert len(by_stream["land"]) == 39
+    assert by_stream["key-projects"] == ["FXZD-001", "FXZD-002", "FXZD-003"]
+    assert by_stream["investment"] == ["FXZS-001", "FXZS-002", "FXZS-003"]
+    assert not Project.objects.filter(work_stream__is_land=False, disposal_lines__isnull=False)
+    assert nodes.count() == 39
+    assert nodes.filter(completed_at__isnull=False).count() == 21
+    assert overdue.count() == 2
+    assert due_soon.count() == 1
+    assert nodes.values("unit").distinct().count() >= 8
 
 
 def test_templates_cover_the_three_methods():

@@ -424,17 +424,20 @@ approvals              login     403    403         200        200          200 
 approval-decide        login     405    405         405        405          405        405    405
 coverage               login     403    403         200        200          200        403    403
 items                  login     403    403         200        200          200        200    200
+items-export           login     403    403         200        200          200        200    200
 item                   login     403    403         200        404          200        200    200
 item-inspect           login     405    405         405        405          405        405    405
 item-deadline          login     405    405         405        405          405        405    405
 item-close             login     405    405         405        405          405        405    405
 cards                  login     200    200         200        200          200        200    200
+cards-export           login     200    200         200        200          200        200    200
 card-revoke            login     403    404         403        404          403        200    403
 projects               login     200    200         200        200          200        200    200
 project                login     200    404         200        404          200        200    200
 ledger-upload          login     403    403         403        403          403        200    403
 ledger-confirm         login     405    405         405        405          405        405    405
 ledger-cancel          login     405    405         405        405          405        405    405
+ledger-export          login     403    403         403        403          403        200    403
 audit                  login     403    403         403        403          403        200    403
 rankings               login     200    200         200        200          200        200    200
 rankings-unit          login     200    200         200        200          200        200    200
@@ -865,13 +868,19 @@ def read_urls(w: World) -> list[str]:
         reverse("projects") + f"?q={w.project.code}",
         reverse("projects") + f"?unit={w.land.pk}&card=red",
         reverse("project", kwargs={"code": w.project.code}) + "?all=1",
+        reverse("items-export") + "?format=csv&status=",
+        reverse("cards-export") + "?format=csv&kind=yellow",
+        reverse("cards-export") + "?format=csv&kind=red&revoked=",
+        reverse("ledger-export") + "?format=csv",
     ]
 
 
 def shown(client: Client, url: str) -> str:
-    """The text of a page a role is given (200, HTML); "" for anything else."""
+    """The text of a page a role is given (200, HTML or a CSV export); "" for anything else."""
     response = client.get(url)
     assert response.status_code < 500, url
+    if response.status_code == 200 and response["Content-Type"].startswith("text/csv"):
+        return b"".join(response.streaming_content).decode("utf-8-sig")
     if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
         return ""
     return response.content.decode()

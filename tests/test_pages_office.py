@@ -45,9 +45,10 @@ pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
 # A Monday.
 NOW = dt.datetime(2026, 11, 30, 10, 0, tzinfo=SH)
-# A list page: session, user, roles, unread count, calendar, the two unit lists of the
-# filter bar, the count and the page of rows (with their last inspection in subqueries).
-LIST_QUERIES = 9
+# A list page: session, user, roles, unread count, calendar, the work streams and the two
+# unit lists of the filter bar, the count and the page of rows (with their last inspection
+# in subqueries).
+LIST_QUERIES = 10
 
 
 @pytest.fixture(autouse=True)

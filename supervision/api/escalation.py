@@ -109,8 +109,9 @@ class CardOut(NodeRefOut):
 class NodeRowFilters(ListParams):
     """The filters of the office's lists (supervision.filters.NodeRowFilterSet): the
     project's locality and the responsible unit by full name, a disposal method, and the
-    node's days overdue (from, to)."""
+    node's days overdue (from, to), and the project's work stream by code."""
 
+    work_stream: str | None = Field(None, description="专项代码，如 land")
     locality: str | None = None
     unit: str | None = None
     method: DisposalMethod | None = None

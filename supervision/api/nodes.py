@@ -95,6 +95,11 @@ class NodeFilters(ListParams):
     unit: str | None = None
     card: CardKind | None = None
     light: Light | None = None
+    work_stream: str | None = Field(None, description="专项代码，如 land")
+
+
+class ProjectFilters(ListParams):
+    work_stream: str | None = Field(None, description="专项代码，如 land")
 
 
 class CompleteIn(Schema):
@@ -102,10 +107,13 @@ class CompleteIn(Schema):
 
 
 @router.get("projects/", response={200: page_of(ProjectOut), **READ_ERRORS})
-def projects_list(request, params: Query[ListParams]):
+def projects_list(request, params: Query[ProjectFilters]):
     """Projects in the caller's scope, each with the nodes the caller may see; archived
-    projects are left out (their detail still answers)."""
-    return paginate(project_list_with_nodes(user=request.auth, archived=False), params)
+    projects are left out (their detail still answers); filter by work stream code."""
+    projects = project_list_with_nodes(
+        user=request.auth, archived=False, work_stream=params.work_stream
+    )
+    return paginate(projects, params)
 
 
 @router.get("projects/{code}/", response={200: ProjectOut, **READ_ERRORS})
@@ -117,13 +125,14 @@ def projects_detail(request, code: str):
 @router.get("nodes/", response={200: page_of(NodeOut), **READ_ERRORS})
 def nodes_list(request, filters: Query[NodeFilters]):
     """Nodes in the caller's scope with their highest unrevoked card and their light; filter by
-    project code, unit name, card or light."""
+    project code, unit name, card, light or work stream code."""
     nodes = node_list_with_card(
         user=request.auth,
         project=filters.project,
         unit=filters.unit,
         card=filters.card,
         light=filters.light,
+        work_stream=filters.work_stream,
     )
     return paginate(nodes, filters)
 

@@ -3,6 +3,7 @@
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
+from organization.permissions import Action, may
 from organization.selectors import user_scope
 from projects.models import Node, Project
 from projects.selectors import project_covering_leaders, project_history
@@ -29,6 +30,8 @@ def project_list(request):
             "projects": page,
             "filters": filters,
             "filtered": any(v for k, v in request.GET.items() if k != "page"),
+            # The ledger is the office's: it imports it, and exports it with these filters.
+            "may_export_ledger": may(request.user, Action.PLAN),
             "nav_active": "projects",
         },
     )
