@@ -39,6 +39,8 @@ ENDPOINTS = [
     ("post", "supervision-items/1/deadline/"),
     ("post", "supervision-items/1/close/"),
     ("get", "scores/"),
+    ("get", "bulletins/"),
+    ("get", "bulletins/1/"),
 ]
 
 
@@ -213,6 +215,8 @@ EXPECTED_PATHS = {
     "/api/v1/supervision-items/{item_id}/deadline/": {"post"},
     "/api/v1/supervision-items/{item_id}/close/": {"post"},
     "/api/v1/scores/": {"get"},
+    "/api/v1/bulletins/": {"get"},
+    "/api/v1/bulletins/{bulletin_id}/": {"get"},
 }
 
 
@@ -247,7 +251,7 @@ def test_openapi_document_is_valid_and_lists_every_path(client, db):
             assert op["security"] == [{"BearerToken": []}]
             assert "401" in op["responses"]
             operation_ids.append(op["operationId"])
-    assert len(operation_ids) == len(set(operation_ids)) == 17
+    assert len(operation_ids) == len(set(operation_ids)) == 19
     for ref in set(_refs(doc)):
         assert ref.startswith("#/components/schemas/")
         assert ref.removeprefix("#/components/schemas/") in doc["components"]["schemas"]

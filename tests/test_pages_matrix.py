@@ -1,7 +1,7 @@
 """Every page, for every role: no server error, exactly the answer the role's scope gives, and
 no write from outside a role's scope changes anything (issue 7, section 9 and "Done when").
 
-The pages are enumerated from supervision.urls and ledger.urls, so a page added later is in
+The pages are enumerated from supervision.urls, ledger.urls and reports.urls, so a page added later is in
 the matrix at once, and fails here until it has a row in the tables below.
 """
 
@@ -23,6 +23,7 @@ from django.urls import URLPattern, URLResolver, resolve, reverse
 from django.utils.http import content_disposition_header
 
 import ledger.urls
+import reports.urls
 import supervision.urls
 from ledger.uploads import ledger_file_kind, pending_store
 from ledger.views import SESSION_PENDING
@@ -37,6 +38,8 @@ from projects.models import (
     Project,
 )
 from projects.services import node_progress_report
+from reports.models import Bulletin
+from reports.services import bulletin_generate, bulletin_publish
 from scoring.models import PointsEntry
 from supervision.choices import CardKind
 from supervision.forms.staff import seen_value
@@ -131,6 +134,9 @@ class World:
     b_open    (housing)  12-20  a progress report with a photo
     b_pending (housing)  11-26  yellow card, recommitment by `staff_other` waiting
     b_red     (housing)  11-10  yellow, red, open item with an inspection and its photo
+
+    bulletins: October's, published on 11-02 (nothing happened in October: no card, no
+    item; only the units' scores); a draft for 11-01 to 11-29, generated at NOW.
     """
 
     land: Unit
@@ -146,6 +152,8 @@ class World:
     item: SupervisionItem  # a_red's
     red_card: Card  # a_red's
     pending: Recommitment  # a_pending's, submitted by staff
+    bulletin: Bulletin  # October's, published
+    draft_bulletin: Bulletin  # 11-01 to 11-29, a draft
 
     def node(self, key: str) -> Node:
         return self.nodes[key]
@@ -179,6 +187,14 @@ def world_build() -> World:
         DisposalLineFactory(project=other_project, method="grafting")
         Coverage.objects.create(
             leader=users["leader"], target=CoverageTarget.ENTERPRISE, enterprise=enterprise
+        )
+        bulletin = bulletin_publish(
+            actor=users["office"],
+            bulletin=bulletin_generate(
+                actor=users["office"],
+                period_start=dt.date(2026, 10, 1),
+                period_end=dt.date(2026, 10, 31),
+            ),
         )
         rows = [
             ("a_done", project, land, "完成土地测绘", dt.date(2026, 11, 5)),
@@ -250,6 +266,11 @@ def world_build() -> World:
         )
         traveller.move_to(NOW)
         sweep_run()  # the reminders of the day
+        draft_bulletin = bulletin_generate(
+            actor=users["office"],
+            period_start=dt.date(2026, 11, 1),
+            period_end=dt.date(2026, 11, 29),
+        )
 
     return World(
         land=land,
@@ -265,6 +286,8 @@ def world_build() -> World:
         item=items["a_red"],
         red_card=Card.objects.get(node=nodes["a_red"], kind=CardKind.RED),
         pending=pending,
+        bulletin=Bulletin.objects.get(pk=bulletin.pk),
+        draft_bulletin=Bulletin.objects.get(pk=draft_bulletin.pk),
     )
 
 
@@ -310,13 +333,18 @@ def test_the_world_is_what_the_tables_assume(w, frozen):
         w.red_card.pk,
     )
     assert ProgressAttachment.objects.filter(report__node=w.node("a_done")).count() == 1
+    assert list(Bulletin.objects.values_list("pk", "status").order_by("pk")) == [
+        (w.bulletin.pk, "published"),
+        (w.draft_bulletin.pk, "draft"),
+    ]
 
 
 # -- the pages -----------------------------------------------------------------------------
 
 
 def page_patterns() -> dict[str, URLPattern]:
-    """Every page of the app by its URL name: the patterns of supervision.urls and ledger.urls."""
+    """Every page of the app by its URL name: the patterns of supervision.urls, ledger.urls
+    and reports.urls."""
     found: dict[str, URLPattern] = {}
 
     def walk(patterns):
@@ -328,7 +356,7 @@ def page_patterns() -> dict[str, URLPattern]:
             assert pattern.name not in found, f"two pages are named {pattern.name!r}"
             found[pattern.name] = pattern
 
-    walk([*supervision.urls.urlpatterns, *ledger.urls.urlpatterns])
+    walk([*supervision.urls.urlpatterns, *ledger.urls.urlpatterns, *reports.urls.urlpatterns])
     return found
 
 
@@ -346,6 +374,8 @@ PARAMS = {
     ("approval-decide", "pk"): lambda w: w.pending.pk,
     ("attachment", "kind"): lambda w: "progress",
     ("attachment", "attachment_id"): lambda w: w.progress_file.pk,
+    "bulletin_id": lambda w: w.bulletin.pk,
+    ("bulletin-publish", "bulletin_id"): lambda w: w.draft_bulletin.pk,
 }
 
 
@@ -432,6 +462,11 @@ ledger-upload          login     403    403         403        403          403 
 ledger-confirm         login     405    405         405        405          405        405    405
 ledger-cancel          login     405    405         405        405          405        405    405
 audit                  login     403    403         403        403          403        200    403
+bulletins              login     200    200         200        200          200        200    200
+bulletin-generate      login     405    405         405        405          405        405    405
+bulletin-detail        login     200    200         200        200          200        200    200
+bulletin-pdf           login     200    200         200        200          200        200    200
+bulletin-publish       login     405    405         405        405          405        405    405
 """
 )
 
@@ -514,8 +549,10 @@ def state() -> dict:
         "units": rows(Unit, "id", "name"),
         "users": rows(User, "id", "username", "is_active"),
         "enterprises": rows(Enterprise, "id", "name"),
+        "bulletins": rows(Bulletin, "id", "status", "generated_at", "published_at", "figures"),
         "history": [
-            model.history.count() for model in (Project, Node, Card, Recommitment, SupervisionItem)
+            model.history.count()
+            for model in (Project, Node, Card, Recommitment, SupervisionItem, Bulletin)
         ],
         "files": sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file()),
     }
@@ -590,6 +627,11 @@ BODIES = {
     "ledger-upload": lambda w, client: {"file": ledger_file()},
     "ledger-confirm": lambda w, client: ledger_waiting(client) or {},
     "ledger-cancel": lambda w, client: ledger_waiting(client) or {},
+    "bulletin-generate": lambda w, client: {
+        "period_start": "2026-11-01",
+        "period_end": "2026-11-15",
+    },
+    "bulletin-publish": lambda w, client: {},
 }
 
 # What a POST of each write's valid body answers, per role:
@@ -618,6 +660,8 @@ card-revoke            login     403    404         403    404          403     
 ledger-upload          login     403    403         403    403          403       ok     403
 ledger-confirm         login     403    403         403    403          403       ok     403
 ledger-cancel          login     403    403         403    403          403       ok     403
+bulletin-generate      login     403    403         403    403          403       ok     403
+bulletin-publish       login     404    404         404    404          404       ok     404
 """
 )
 
