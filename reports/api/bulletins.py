@@ -36,7 +36,7 @@ def bulletins_list(request, filters: Query[ListParams]):
     return paginate(bulletin_published_list().defer("figures"), filters)
 
 
-@router.get("bulletins/{bulletin_id}/", response={200: BulletinDetailOut, **READ_ERRORS})
+@router.get("bulletins/{int:bulletin_id}/", response={200: BulletinDetailOut, **READ_ERRORS})
 def bulletin_detail(request, bulletin_id: int):
     """A published bulletin with its figures as they were when it was generated (schema 1:
     cards by unit and each card, lagging nodes, supervision items closed in the period and
