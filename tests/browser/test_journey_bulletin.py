@@ -42,6 +42,7 @@ def test_office_publishes_last_months_bulletin_and_staff_read_it(open_screen):
     screen.arrived("/bulletins/")
     assert page.locator("input[name=month]").input_value() == f"{start:%Y-%m}"
     assert screen.text(".empty") == "暂无已发布的通报。"
+    assert screen.no_sideways_scroll()
     screen.shot("office-list")
     screen.submit(page.get_by_role("button", name="生成草稿"))
 
