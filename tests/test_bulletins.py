@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
 from django_q.models import Schedule
@@ -21,7 +22,6 @@ from organization.models import Unit, User
 from organization.selectors import system_user
 from organization.tokens import api_token_create
 from projects.models import Node
-from reports.choices import BulletinStatus
 from reports.management.commands.setup_report_schedules import MONTHLY_BULLETIN_NAME
 from reports.models import Bulletin
 from reports.selectors.bulletins import bulletin_figures, last_month, period_unit_scores
@@ -199,7 +199,7 @@ def test_the_figures_of_november_are_exact(w, generated):
         ("yellow", "签订合作协议", "县住建局", "2026-11-21", False, ""),
         ("red", "签订合作协议", "县住建局", "2026-11-26", False, ""),
     ]
-    assert f["cards"]["rows"][0] | {} == {
+    assert f["cards"]["rows"][0] == {
         "kind": "yellow",
         "unit": "桃花镇",
         "project": "FX-101",
@@ -570,7 +570,7 @@ def test_the_monthly_run_generates_last_months_draft_once(w):
     with time_machine.travel(GENERATED, tick=False):
         first = bulletin_monthly()
     bulletin = Bulletin.objects.get()
-    with time_machine.travel(at("2026-12-01 08:00:40"[:16]), tick=False):
+    with time_machine.travel(at("2026-12-01 09:00"), tick=False):
         second = bulletin_monthly()
     with time_machine.travel(at("2026-12-15 08:00"), tick=False):
         third = bulletin_monthly()
@@ -872,5 +872,40 @@ def test_the_api_list_takes_a_fixed_number_of_queries(w, count, django_assert_ma
     assert response.json()["count"] == count
 
 
-def test_status_choices_are_constrained():
-    assert BulletinStatus.values == ["draft", "published"]
+@pytest.mark.parametrize(
+    ("changes", "constraint"),
+    [
+        ({"status": "archived"}, "reports_bulletin_status_valid"),
+        ({"status": "published"}, "reports_bulletin_published_complete"),
+        ({"period_end": dt.date(2026, 10, 31)}, "reports_bulletin_period_order"),
+        ({"serial": 0}, "reports_bulletin_serial_positive"),
+    ],
+)
+def test_the_database_holds_a_bulletin_to_its_rules(w, generated, changes, constraint):
+    """A write that bypasses the services (update() writes no history either) is refused."""
+    with pytest.raises(IntegrityError) as refused, transaction.atomic():
+        Bulletin.objects.filter(pk=generated.pk).update(**changes)
+    assert constraint in str(refused.value)
+
+
+def test_one_bulletin_per_period_and_one_number_per_year(w, generated):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Bulletin.objects.create(
+            period_start=NOV_START,
+            period_end=NOV_END,
+            year=2027,
+            serial=9,
+            title="x",
+            figures={},
+            generated_at=GENERATED,
+        )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Bulletin.objects.create(
+            period_start=NOV_START,
+            period_end=dt.date(2026, 11, 15),
+            year=2026,
+            serial=1,
+            title="x",
+            figures={},
+            generated_at=GENERATED,
+        )
