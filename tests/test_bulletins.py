@@ -873,19 +873,21 @@ def test_the_api_list_takes_a_fixed_number_of_queries(w, count, django_assert_ma
 
 
 @pytest.mark.parametrize(
-    ("changes", "constraint"),
+    ("changes", "constraints"),
     [
-        ({"status": "archived"}, "reports_bulletin_status_valid"),
-        ({"status": "published"}, "reports_bulletin_published_complete"),
-        ({"period_end": dt.date(2026, 10, 31)}, "reports_bulletin_period_order"),
-        ({"serial": 0}, "reports_bulletin_serial_positive"),
+        # an unknown status breaks both rules; each database names the one it checked first
+        ({"status": "archived"}, {"status_valid", "published_complete"}),
+        ({"status": "published"}, {"published_complete"}),
+        ({"period_end": dt.date(2026, 10, 31)}, {"period_order"}),
+        ({"serial": 0}, {"serial_positive"}),
     ],
 )
-def test_the_database_holds_a_bulletin_to_its_rules(w, generated, changes, constraint):
+def test_the_database_holds_a_bulletin_to_its_rules(w, generated, changes, constraints):
     """A write that bypasses the services (update() writes no history either) is refused."""
     with pytest.raises(IntegrityError) as refused, transaction.atomic():
         Bulletin.objects.filter(pk=generated.pk).update(**changes)
-    assert constraint in str(refused.value)
+    named = set(re.findall(r"reports_bulletin_(\w+?)\b", str(refused.value)))
+    assert named and named <= constraints, named
 
 
 def test_one_bulletin_per_period_and_one_number_per_year(w, generated):
