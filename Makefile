@@ -19,6 +19,7 @@ run: install
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input
 	DJANGO_DEBUG=1 $(PY) manage.py load_demo
 	DJANGO_DEBUG=1 $(PY) manage.py setup_schedules
+	DJANGO_DEBUG=1 $(PY) manage.py setup_report_schedules
 	DJANGO_DEBUG=1 $(PY) manage.py demo_accounts
 	@echo "NodeTrack: http://127.0.0.1:8000  (Ctrl-C stops the web server and the cluster; e-mails go to var/mail/)"
 	@DJANGO_DEBUG=1 DJANGO_EMAIL_BACKEND=$${DJANGO_EMAIL_BACKEND:-django.core.mail.backends.filebased.EmailBackend} \

@@ -41,6 +41,8 @@ ENDPOINTS = [
     ("get", "scores/"),
     ("get", "stats/disposal-methods/"),
     ("get", "stats/overview/"),
+    ("get", "bulletins/"),
+    ("get", "bulletins/1/"),
 ]
 
 
@@ -217,6 +219,8 @@ EXPECTED_PATHS = {
     "/api/v1/scores/": {"get"},
     "/api/v1/stats/disposal-methods/": {"get"},
     "/api/v1/stats/overview/": {"get"},
+    "/api/v1/bulletins/": {"get"},
+    "/api/v1/bulletins/{bulletin_id}/": {"get"},
 }
 
 
@@ -251,7 +255,7 @@ def test_openapi_document_is_valid_and_lists_every_path(client, db):
             assert op["security"] == [{"BearerToken": []}]
             assert "401" in op["responses"]
             operation_ids.append(op["operationId"])
-    assert len(operation_ids) == len(set(operation_ids)) == 19
+    assert len(operation_ids) == len(set(operation_ids)) == 21
     for ref in set(_refs(doc)):
         assert ref.startswith("#/components/schemas/")
         assert ref.removeprefix("#/components/schemas/") in doc["components"]["schemas"]

@@ -38,6 +38,8 @@ from projects.models import (
     Project,
 )
 from projects.services import node_progress_report
+from reports.models import Bulletin
+from reports.services import bulletin_generate, bulletin_publish
 from scoring.models import PointsEntry
 from supervision.choices import CardKind
 from supervision.forms.staff import seen_value
@@ -132,6 +134,9 @@ class World:
     b_open    (housing)  12-20  a progress report with a photo
     b_pending (housing)  11-26  yellow card, recommitment by `staff_other` waiting
     b_red     (housing)  11-10  yellow, red, open item with an inspection and its photo
+
+    bulletins: October's, published on 11-02 (nothing happened in October: no card, no
+    item; only the units' scores); a draft for 11-01 to 11-29, generated at NOW.
     """
 
     land: Unit
@@ -147,6 +152,8 @@ class World:
     item: SupervisionItem  # a_red's
     red_card: Card  # a_red's
     pending: Recommitment  # a_pending's, submitted by staff
+    bulletin: Bulletin  # October's, published
+    draft_bulletin: Bulletin  # 11-01 to 11-29, a draft
 
     def node(self, key: str) -> Node:
         return self.nodes[key]
@@ -180,6 +187,14 @@ def world_build() -> World:
         DisposalLineFactory(project=other_project, method="grafting")
         Coverage.objects.create(
             leader=users["leader"], target=CoverageTarget.ENTERPRISE, enterprise=enterprise
+        )
+        bulletin = bulletin_publish(
+            actor=users["office"],
+            bulletin=bulletin_generate(
+                actor=users["office"],
+                period_start=dt.date(2026, 10, 1),
+                period_end=dt.date(2026, 10, 31),
+            ),
         )
         rows = [
             ("a_done", project, land, "完成土地测绘", dt.date(2026, 11, 5)),
@@ -251,6 +266,11 @@ def world_build() -> World:
         )
         traveller.move_to(NOW)
         sweep_run()  # the reminders of the day
+        draft_bulletin = bulletin_generate(
+            actor=users["office"],
+            period_start=dt.date(2026, 11, 1),
+            period_end=dt.date(2026, 11, 29),
+        )
 
     return World(
         land=land,
@@ -266,6 +286,8 @@ def world_build() -> World:
         item=items["a_red"],
         red_card=Card.objects.get(node=nodes["a_red"], kind=CardKind.RED),
         pending=pending,
+        bulletin=Bulletin.objects.get(pk=bulletin.pk),
+        draft_bulletin=Bulletin.objects.get(pk=draft_bulletin.pk),
     )
 
 
@@ -311,6 +333,10 @@ def test_the_world_is_what_the_tables_assume(w, frozen):
         w.red_card.pk,
     )
     assert ProgressAttachment.objects.filter(report__node=w.node("a_done")).count() == 1
+    assert list(Bulletin.objects.values_list("pk", "status").order_by("pk")) == [
+        (w.bulletin.pk, "published"),
+        (w.draft_bulletin.pk, "draft"),
+    ]
 
 
 # -- the pages -----------------------------------------------------------------------------
@@ -349,6 +375,8 @@ PARAMS = {
     ("attachment", "kind"): lambda w: "progress",
     ("attachment", "attachment_id"): lambda w: w.progress_file.pk,
     "unit_id": lambda w: w.land.pk,
+    "bulletin_id": lambda w: w.bulletin.pk,
+    ("bulletin-publish", "bulletin_id"): lambda w: w.draft_bulletin.pk,
 }
 
 
@@ -445,6 +473,11 @@ rankings-record        login     405    405         405        405          405 
 rankings-export        login     200    200         200        200          200        200    200
 battle-map             login     200    200         200        200          200        200    200
 battle-map-pdf         login     200    200         200        200          200        200    200
+bulletins              login     200    200         200        200          200        200    200
+bulletin-generate      login     405    405         405        405          405        405    405
+bulletin-detail        login     200    200         200        200          200        200    200
+bulletin-pdf           login     200    200         200        200          200        200    200
+bulletin-publish       login     405    405         405        405          405        405    405
 """
 )
 
@@ -527,9 +560,18 @@ def state() -> dict:
         "units": rows(Unit, "id", "name"),
         "users": rows(User, "id", "username", "is_active"),
         "enterprises": rows(Enterprise, "id", "name"),
+        "bulletins": rows(Bulletin, "id", "status", "generated_at", "published_at", "figures"),
         "history": [
             model.history.count()
-            for model in (Project, Node, Card, Recommitment, SupervisionItem, PointsEntry)
+            for model in (
+                Project,
+                Node,
+                Card,
+                Recommitment,
+                SupervisionItem,
+                PointsEntry,
+                Bulletin,
+            )
         ],
         "files": sorted(str(p.relative_to(media)) for p in media.rglob("*") if p.is_file()),
     }
@@ -611,6 +653,11 @@ BODIES = {
         "reason": "省级表彰。",
         "node": "",
     },
+    "bulletin-generate": lambda w, client: {
+        "period_start": "2026-11-01",
+        "period_end": "2026-11-15",
+    },
+    "bulletin-publish": lambda w, client: {},
 }
 
 # What a POST of each write's valid body answers, per role:
@@ -640,6 +687,8 @@ ledger-upload          login     403    403         403    403          403     
 ledger-confirm         login     403    403         403    403          403       ok     403
 ledger-cancel          login     403    403         403    403          403       ok     403
 rankings-record        login     403    403         403    403          403       ok     403
+bulletin-generate      login     403    403         403    403          403       ok     403
+bulletin-publish       login     404    404         404    404          404       ok     404
 """
 )
 
