@@ -14,6 +14,7 @@ from django.utils import timezone
 from organization.choices import CoverageTarget
 from organization.models import Coverage
 from projects.models import WorkStream
+from projects.services import node_progress_report
 from reports.selectors.battle_map import Marker, Window, battle_map_page, labels_placed, months_add
 from supervision.choices import Light
 from supervision.services import node_complete, recommitment_submit, sweep_run
@@ -48,12 +49,17 @@ def w():
                                            3 land 2027-01-15 → 2027-02-20 on track;
                                            4 housing 2027-03-10 on track
     FX-002   三河镇  invest  grafting      1 housing 11-26 yellow, recommitment waiting;
-                                           2 housing 12-10 due soon (60%);
+                                           2 housing 12-10 due soon (60% reported 12-01);
                                            3 housing 2028-01-01 (after the window)
     FX-003   桃花镇  land    self_upgrade  1 housing 2026-06-01 red, open (before the window)
     FX-004   桃花镇  land    takeback      archived, 1 land 12-20
     FX-005   三河镇  land    takeback      1 land 2028-03-01 (after the window)
-    FX-006   三河镇  land    takeback      1 land 2027-05-01 on track
+    FX-006   三河镇  land    takeback      planned from 2026-09-01: 1 land 2027-05-01 lagging
+                                           (0% with 97 of its 242 days gone: 40 points behind)
+
+    Nodes not meant to lag are kept from it: p2n2's 60% is a report of 12-01 (11 of its 14
+    days since p2n1's planned date gone: 19 points behind, 6 days silent); the later nodes
+    of FX-001 count from their previous node's planned date, FX-005's node from its creation.
     """
     with time_machine.travel(at("2026-11-02 09:00"), tick=False) as traveller:
         land = UnitFactory(name="县自然资源局")
@@ -74,7 +80,9 @@ def w():
         p3 = ProjectFactory(code="FX-003", name="某化工厂自主提升项目", locality=taohua)
         p4 = ProjectFactory(code="FX-004", name="已归档项目", locality=taohua)
         p5 = ProjectFactory(code="FX-005", name="远期项目", locality=sanhe)
-        p6 = ProjectFactory(code="FX-006", name="某食品厂收储项目", locality=sanhe)
+        p6 = ProjectFactory(
+            code="FX-006", name="某食品厂收储项目", locality=sanhe, start_date=dt.date(2026, 9, 1)
+        )
         for project, method in [
             (p1, "takeback"),
             (p2, "grafting"),
@@ -91,7 +99,7 @@ def w():
             ("p1n3", p1, 3, land, "完成资产评估", d(2027, 1, 15), d(2027, 2, 20), 0),
             ("p1n4", p1, 4, housing, "完成管线迁改", d(2027, 3, 10), None, 0),
             ("p2n1", p2, 1, housing, "签订合作协议", d(2026, 11, 26), None, 0),
-            ("p2n2", p2, 2, housing, "完成设备更新", d(2026, 12, 10), None, 60),
+            ("p2n2", p2, 2, housing, "完成设备更新", d(2026, 12, 10), None, 0),
             ("p2n3", p2, 3, housing, "投产达效", d(2028, 1, 1), None, 0),
             ("p3n1", p3, 1, housing, "完成环评", d(2026, 6, 1), None, 0),
             ("p4n1", p4, 1, land, "归档节点", d(2026, 12, 20), None, 0),
@@ -124,6 +132,10 @@ def w():
             actor=users["staff_other"],
             reason="合作方尚在内部审批。",
             new_due_date=d(2026, 12, 18),
+        )
+        traveller.move_to(at("2026-12-01 16:00"))
+        node_progress_report(
+            node=nodes["p2n2"], actor=users["staff_other"], percent=60, note="设备已到厂安装。"
         )
     return {"land": land, "housing": housing, "invest": invest, "users": users, "nodes": nodes}
 
@@ -189,7 +201,7 @@ def test_the_office_sees_every_project_with_nodes_in_the_window_in_wall_chart_or
                 (2, "due_soon", 26.48, 26.48, False, False, False),
             ],
         ),
-        ("FX-006", [(1, "on_track", 64.22, 64.22, False, False, False)]),
+        ("FX-006", [(1, "lagging", 64.22, 64.22, False, False, False)]),
         ("FX-003", [(1, "red", 1.5, 1.5, False, True, False)]),
         (
             "FX-001",
@@ -250,17 +262,48 @@ def test_the_page_draws_baseline_promise_line_and_today_and_links_each_node(w, f
     assert '<a href="/map/" class="active">挂图作战</a>' in html
 
 
+def test_a_node_behind_its_time_share_is_drawn_lagging_until_its_progress_catches_up(w, frozen):
+    """FX-006 is planned from 2026-09-01 and its one node is due 2027-05-01: 97 of its 242
+    days (40%) are gone with nothing reported, more than 30 points behind, so it lags."""
+    # when
+    html = client_for(w["users"]["office"]).get(MAP).content.decode()
+    # then: 滞, dark on orange, and the light spelled out in its tooltip
+    lagging = w["nodes"]["p6n1"]
+    block = re.search(rf'<a class="bm-node" href="/nodes/{lagging.pk}/".*?</a>', html, re.S)
+    block = block.group(0)
+    assert 'data-light="lagging"' in block
+    assert '<circle class="bm-promise" cx="64.22%" cy="23" r="9" fill="#FA8C16"' in block
+    assert 'font-weight="bold" fill="#3d2b00">滞</text>' in block
+    assert "<title>1. 完成收储 · 县自然资源局 · 计划 2027年5月1日 · 进度滞后</title>" in block
+    # when: its unit reports 10% (30.08 points behind): still lagging
+    staff = w["users"]["staff"]
+    node_progress_report(node=lagging, actor=staff, percent=10, note="已开展摸底。")
+    # then
+    office = client_for(w["users"]["office"])
+    row = ("FX-006", [(1, "lagging", 64.22, 64.22, False, False, False)])
+    assert shown(office.get(MAP, {"locality": "三河镇"}))[-1] == row
+    # when: 11% (29.08 points behind, no longer more than 30)
+    node_progress_report(node=lagging, actor=staff, percent=11, note="已完成摸底。")
+    # then
+    row = ("FX-006", [(1, "on_track", 64.22, 64.22, False, False, False)])
+    assert shown(office.get(MAP, {"locality": "三河镇"}))[-1] == row
+
+
 def test_the_legend_counts_the_lights_on_the_page(w, frozen):
     response = client_for(w["users"]["office"]).get(MAP)
-    assert [(light.value, mark, n) for light, mark, n in response.context["legend"]] == [
-        ("done", "完", 1),
-        ("red", "红", 2),
-        ("awaiting_approval", "审", 1),
-        ("yellow", "黄", 0),
-        ("lagging", "滞", 0),
-        ("due_soon", "近", 1),
-        ("on_track", "正", 3),
+    assert [(light.value, mark, n, ink) for light, mark, n, ink in response.context["legend"]] == [
+        ("done", "完", 1, "#ffffff"),
+        ("red", "红", 2, "#ffffff"),
+        ("awaiting_approval", "审", 1, "#ffffff"),
+        ("yellow", "黄", 0, "#3d2b00"),
+        ("lagging", "滞", 1, "#3d2b00"),
+        ("due_soon", "近", 1, "#ffffff"),
+        ("on_track", "正", 2, "#ffffff"),
     ]
+    html = response.content.decode()
+    legend = re.search(r'<li class="bm-legend-item" data-light="lagging">.*?</li>', html).group(0)
+    assert '<circle cx="11" cy="11" r="10" fill="#FA8C16"/>' in legend
+    assert 'fill="#3d2b00">滞</text></svg>进度滞后<span class="bm-count">1</span>' in legend
 
 
 # -- filters ---------------------------------------------------------------------------------
@@ -336,7 +379,7 @@ def test_staff_see_only_their_units_nodes_and_projects(w, frozen):
     response = client_for(w["users"]["staff"]).get(MAP)
     html = response.content.decode()
     assert shown(response) == [
-        ("FX-006", [(1, "on_track", 64.22, 64.22, False, False, False)]),
+        ("FX-006", [(1, "lagging", 64.22, 64.22, False, False, False)]),
         (
             "FX-001",
             [
@@ -380,7 +423,7 @@ def test_a_later_window_keeps_the_overdue_nodes_pinned_and_drops_the_rest(w, fro
     )
     assert shown(response) == [
         ("FX-002", [(1, "awaiting_approval", 1.5, 1.5, False, True, False)]),
-        ("FX-006", [(1, "on_track", 66.17, 66.17, False, False, False)]),
+        ("FX-006", [(1, "lagging", 66.17, 66.17, False, False, False)]),
         ("FX-003", [(1, "red", 1.5, 1.5, False, True, False)]),
         (
             "FX-001",
@@ -430,7 +473,8 @@ def test_months_add_keeps_the_day_or_takes_the_months_last():
 
 
 def many_projects(n: int, *, town: str = "梅山镇", unit_name: str = "县自然资源局") -> None:
-    """`n` more projects in one town, each with one node and a card-free path."""
+    """`n` more projects in one town, each with three nodes and a card-free path; their
+    first node lags (no planned start: 35 of its 69 days since its creation gone, 0%)."""
     with time_machine.travel(at("2026-11-02 09:00"), tick=False):
         town_unit = LocalityFactory(name=town)
         unit = UnitFactory(name=unit_name)
@@ -533,6 +577,9 @@ def test_a_page_costs_the_same_queries_at_any_size(
     # then
     assert response.status_code == 200
     assert len(response.context["map"].rows) == (20 if extra else 1)
+    # every row has a lagging node (FX-006's, and each MS project's first), worked out in the
+    # same query as the other lights
+    assert response.context["map"].light_counts[Light.LAGGING] == (20 if extra else 1)
 
 
 @pytest.mark.parametrize("extra", [0, 60])

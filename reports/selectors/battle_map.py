@@ -42,8 +42,16 @@ LIGHT_MARKS = {
     Light.DUE_SOON: "近",
     Light.ON_TRACK: "正",
 }
-# The marker's character on its colour: dark on yellow (ui.md), white on the others.
-DARK_TEXT_LIGHTS = {Light.YELLOW}
+# The marker's character on its colour: dark on yellow (ui.md) and on the lagging orange
+# (white on #FA8C16 is too faint to read, as the light component has it), white on the others.
+DARK_TEXT_LIGHTS = {Light.YELLOW, Light.LAGGING}
+
+
+def mark_ink(light: Light) -> str:
+    """The colour of a light's character on its marker and in the legend."""
+    return "#3d2b00" if light in DARK_TEXT_LIGHTS else "#ffffff"
+
+
 # Markers are drawn from the least telling to the most, so that of two nodes due on nearly
 # the same day the red card is the one on top.
 DRAW_ORDER = [
@@ -174,7 +182,7 @@ class Marker:
 
     @property
     def text_colour(self) -> str:
-        return "#3d2b00" if self.light in DARK_TEXT_LIGHTS else "#ffffff"
+        return mark_ink(self.light)
 
     @property
     def held(self) -> dt.date:

@@ -8,7 +8,13 @@ from core.pdf import pdf_response
 from supervision.choices import Light
 
 from ..forms.battle_map import BattleMapForm
-from ..selectors.battle_map import LIGHT_MARKS, Window, battle_map_page, window_default
+from ..selectors.battle_map import (
+    LIGHT_MARKS,
+    Window,
+    battle_map_page,
+    mark_ink,
+    window_default,
+)
 
 FILTERS = ("locality", "unit", "method", "card", "stream")
 
@@ -42,7 +48,7 @@ def _context(request) -> dict:
         "window": window,
         "ticks": window.ticks(),
         "today": today,
-        "legend": [(light, LIGHT_MARKS[light], counts[light]) for light in Light],
+        "legend": [(light, LIGHT_MARKS[light], counts[light], mark_ink(light)) for light in Light],
         "chosen": [(form[name].label, _shown(form, name)) for name in FILTERS if name in filters],
         "earlier": earlier,
         "later": later,

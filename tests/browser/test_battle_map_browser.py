@@ -21,7 +21,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def county():
     """A county's map around today: a red card, a yellow card, a moved promise, a node
-    done, nodes due soon and later, in two towns and two departments; and the office."""
+    done, nodes due soon and later, a node lagging (planned from 180 days ago, due in 60,
+    40% reported: 35 points behind its time share), in two towns and two departments; and
+    the office."""
     land = UnitFactory(name="县自然资源局")
     housing = UnitFactory(name="县住房和城乡建设局")
     huagang = LocalityFactory(name="花岗镇")
@@ -29,7 +31,12 @@ def county():
     projects = [
         ProjectFactory(code="FXDX-011", name="恒达铸造低效用地收储收回项目", locality=huagang),
         ProjectFactory(code="FXDX-012", name="瑞丰新材料嫁接盘活项目", locality=huagang),
-        ProjectFactory(code="FXDX-021", name="三河纺织厂自主提升项目", locality=sanhe),
+        ProjectFactory(
+            code="FXDX-021",
+            name="三河纺织厂自主提升项目",
+            locality=sanhe,
+            start_date=days_ago(180),
+        ),
     ]
     for project, method in zip(projects, ["takeback", "grafting", "self_upgrade"], strict=True):
         DisposalLineFactory(project=project, method=method)
@@ -71,7 +78,7 @@ def county():
         due_date=days_ahead(2),
         progress=80,
     )
-    NodeFactory(
+    lagging = NodeFactory(
         project=projects[2],
         seq=1,
         name="完成技改备案",
@@ -87,7 +94,7 @@ def county():
     sweep_run(as_of=clock.end_of_day_instant(grace_deadline(clock.local_date(yellow_at))))
     sweep_run(as_of=clock.end_of_day_instant(yellow.due_date))
     office = person("supervisor", username="office_map", full_name="李娜")
-    return {"red": red, "yellow": yellow, "office": office}
+    return {"red": red, "yellow": yellow, "lagging": lagging, "office": office}
 
 
 def test_the_battle_map_is_drawn_at_a_desk_and_on_a_phone(screen):
@@ -116,6 +123,12 @@ def test_the_battle_map_is_drawn_at_a_desk_and_on_a_phone(screen):
         page.locator(f"a.bm-node[data-node='{world['yellow'].pk}']").get_attribute("data-light")
         == "yellow"
     )
+    # a lagging node says 滞, dark on orange
+    lagging = page.locator(f"a.bm-node[data-node='{world['lagging'].pk}']")
+    assert lagging.get_attribute("data-light") == "lagging"
+    assert lagging.locator("circle.bm-promise").get_attribute("fill") == "#FA8C16"
+    assert lagging.locator("text.bm-mark").inner_html() == "滞"
+    assert lagging.locator("text.bm-mark").get_attribute("fill") == "#3d2b00"
     # the months along the top: 2026年10月 at a desk, every other month as 11月 on a phone
     assert page.locator("svg.bm-axis text.bm-tick").first.is_visible() is not phone
     assert page.locator("svg.bm-axis text.bm-tick-short").first.is_visible() is phone
