@@ -2,12 +2,15 @@
 
 The world is the pages' matrix world (tests/test_pages_matrix.py): on Monday 2026-11-30 the
 land department (县自然资源局) has five nodes of FX-001 (done, red, yellow, awaiting approval,
-on track) and the housing department (县住建局) three of FX-002 (red, awaiting, on track),
+lagging) and the housing department (县住建局) three of FX-002 (red, awaiting, lagging),
 all in 桃花镇. Yellow cards were dated 11-11 (two) and 11-27 (three), red cards 11-17 (two),
-each red card opening a supervision item.
+each red card opening a supervision item. The two open nodes (a_open and b_open, due 12-20)
+lag: their last progress report was on 11-04, 26 days ago, and they are due within 30 days
+(rules.node_lagging, the default rule: 14 days without a report).
 """
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from io import StringIO
 
@@ -21,11 +24,14 @@ from organization.choices import CoverageTarget
 from organization.models import Coverage, User
 from organization.tokens import api_token_create
 from projects.models import Node, Project, WorkStream
+from projects.services import node_progress_report
 from reports.selectors.dashboard import dashboard, disposal_table
+from scoring.models import RuleVersion
 from supervision.choices import Light
 from supervision.models import Card, Recommitment
 from supervision.services import (
     card_revoke,
+    node_archive,
     node_change_due_date,
     node_complete,
     recommitment_decide,
@@ -98,7 +104,7 @@ def test_the_office_reads_the_whole_county_today(w, frozen):
     assert response.status_code == 200
     data = figures_of(response)
     taohua = Project.objects.get(code="FX-001").locality
-    county = lights(done=1, red=2, awaiting_approval=2, yellow=1, on_track=2)
+    county = lights(done=1, red=2, awaiting_approval=2, yellow=1, lagging=2)
     assert data == {
         "as_of": "2026-11-30",
         "work_stream": None,
@@ -122,7 +128,7 @@ def test_the_office_reads_the_whole_county_today(w, frozen):
         "by_unit": [
             breakdown(
                 "县住建局",
-                lights(red=1, awaiting_approval=1, on_track=1),
+                lights(red=1, awaiting_approval=1, lagging=1),
                 2,
                 1,
                 1,
@@ -131,7 +137,7 @@ def test_the_office_reads_the_whole_county_today(w, frozen):
             ),
             breakdown(
                 "县自然资源局",
-                lights(done=1, red=1, awaiting_approval=1, yellow=1, on_track=1),
+                lights(done=1, red=1, awaiting_approval=1, yellow=1, lagging=1),
                 3,
                 1,
                 1,
@@ -165,7 +171,8 @@ def test_cards_are_counted_week_by_week_from_the_first_monday_of_the_year(w, fro
 def test_every_light_is_listed_lagging_included(w, frozen):
     figures = dashboard(user=w.users["office"])
     assert [row.light for row in figures.lights] == list(Light)
-    assert {row.light.value: row.count for row in figures.lights}["lagging"] == 0
+    # a_open and b_open: no progress report for 26 days, due within 30
+    assert {row.light.value: row.count for row in figures.lights}["lagging"] == 2
 
 
 def test_the_world_disposal_table_counts_each_method_and_distinct_projects(w, frozen):
@@ -191,7 +198,7 @@ def test_staff_see_only_their_units_figures(w, frozen):
     data = figures_of(api(w.users["staff"], "stats/overview/"))
     table = api(w.users["staff"], "stats/disposal-methods/").json()
     # then
-    land = lights(done=1, red=1, awaiting_approval=1, yellow=1, on_track=1)
+    land = lights(done=1, red=1, awaiting_approval=1, yellow=1, lagging=1)
     assert data["nodes"] == 5
     assert [row["name"] for row in data["by_unit"]] == ["县自然资源局"]
     assert data["by_unit"][0]["lights"] == land
@@ -206,7 +213,7 @@ def test_a_leader_sees_the_units_in_charge(w, frozen):
     # then
     assert data["nodes"] == 3
     assert [row["name"] for row in data["by_unit"]] == ["县住建局"]
-    assert data["by_locality"][0]["lights"] == lights(red=1, awaiting_approval=1, on_track=1)
+    assert data["by_locality"][0]["lights"] == lights(red=1, awaiting_approval=1, lagging=1)
     assert (data["cards"]["yellow"], data["cards"]["red"], data["items"]["open"]) == (2, 1, 1)
 
 
@@ -228,7 +235,11 @@ def test_a_leader_covering_an_enterprise_sees_its_projects_figures(w, frozen):
 def test_alike_nodes_each_count_for_a_leader_whose_scope_is_distinct(w, frozen):
     """Regression: a leader's scope is a DISTINCT query; two nodes with the same light, unit
     and locality are still two."""
-    # given: a second on-track node of the housing department
+    # given: b_open reported on today, so on track again (not lagging), and a second
+    # on-track node of the housing department
+    node_progress_report(
+        node=w.node("b_open"), actor=w.users["staff_other"], percent=40, note="设备已调试。"
+    )
     NodeFactory(project=w.other_project, seq=9, unit=w.housing, due_date=dt.date(2026, 12, 21))
     # when
     figures = dashboard(user=w.users["leader_other"])
@@ -259,10 +270,13 @@ def test_the_staff_page_shows_their_unit_and_links_the_todo_list_first(w, frozen
 def test_a_past_day_is_rebuilt_from_the_history(w, frozen):
     # when: 11-20, after the red cards of 11-17, before the yellow cards of 11-27
     data = figures_of(api(w.users["office"], "stats/overview/?as_of=2026-11-20"))
-    # then
+    # then: the five open nodes lag that day. a_yellow and b_pending (due 11-26, their time
+    # counted from the previous node's 11-10) have used 10 of 16 days with nothing reported;
+    # a_pending (created 11-02) and a_open and b_open (last report 11-04) have gone 16 days
+    # or more without a report and are due within 30 days.
     assert data["as_of"] == "2026-11-20"
     assert {row["light"]: row["count"] for row in data["lights"]} == lights(
-        done=1, red=2, on_track=5
+        done=1, red=2, lagging=5
     )
     assert data["cards"] == {"year": 2026, "yellow": 2, "red": 2, "total": 4, "this_week": 2}
     assert (data["items"]["open"], data["items"]["oldest_days"]) == (2, 3)
@@ -270,8 +284,10 @@ def test_a_past_day_is_rebuilt_from_the_history(w, frozen):
 
 def test_the_day_before_the_red_cards_shows_yellow_cards_and_no_item(w, frozen):
     data = figures_of(api(w.users["office"], "stats/overview/?as_of=2026-11-16"))
+    # a_yellow and b_pending 6 of 16 days in with nothing done, a_pending 14 days without a
+    # report; a_open and b_open reported 12 days before, their time not yet begun (11-26)
     assert {row["light"]: row["count"] for row in data["lights"]} == lights(
-        done=1, yellow=2, on_track=5
+        done=1, yellow=2, lagging=3, on_track=2
     )
     assert (data["cards"]["red"], data["items"]["open"]) == (0, 0)
 
@@ -319,10 +335,11 @@ def test_what_happens_after_a_day_does_not_change_that_days_figures(w, frozen):
     for day, figures in before.items():
         assert dashboard(user=office, as_of=day) == figures, day
     assert disposal_table(user=office, as_of=dt.date(2026, 11, 29)) == before_table
-    # and today's figures did move
+    # and today's figures did move: b_open, now due 12-03, has used 6 of its 7 days (from
+    # b_pending's 11-26) at 30%
     today = dashboard(user=office)
     assert {row.light.value: row.count for row in today.lights} == lights(
-        done=2, red=1, awaiting_approval=1, yellow=3, due_soon=1
+        done=2, red=1, awaiting_approval=1, yellow=3, lagging=1
     )
     assert (today.items_open, today.red) == (0, 1)
     assert disposal_table(user=office).rows[2].area_mu == Decimal("5.50")
@@ -330,8 +347,14 @@ def test_what_happens_after_a_day_does_not_change_that_days_figures(w, frozen):
 
 def test_the_due_date_held_that_day_decides_the_light_of_that_day(w, frozen):
     """A node moved after the day to a date close to it is not due soon as of that day."""
-    # given: b_open (due 12-20) moved on 11-30 to 12-02
+    # given: b_open (due 12-20) reported 80% on 11-29, so lagging on neither day, and moved
+    # on 11-30 to 12-02
     office = w.users["office"]
+    frozen.move_to(at("2026-11-29 16:00"))
+    node_progress_report(
+        node=w.node("b_open"), actor=w.users["staff_other"], percent=80, note="设备已调试。"
+    )
+    frozen.move_to(NOW)
     node_change_due_date(
         node=Node.objects.get(pk=w.node("b_open").pk),
         actor=office,
@@ -341,9 +364,159 @@ def test_the_due_date_held_that_day_decides_the_light_of_that_day(w, frozen):
     # when
     past = dashboard(user=office, as_of=dt.date(2026, 11, 29))
     now = dashboard(user=office)
-    # then
-    assert {r.light.value: r.count for r in past.lights}["due_soon"] == 0
-    assert {r.light.value: r.count for r in now.lights}["due_soon"] == 1
+    # then: the housing department's lights, b_open on track then and due soon now (and
+    # b_pending yellow-carded on 11-29, awaiting approval since 11-30)
+    assert past.by_unit[0].name == now.by_unit[0].name == "县住建局"
+    assert past.by_unit[0].lights == lights(red=1, yellow=1, on_track=1)
+    assert now.by_unit[0].lights == lights(red=1, awaiting_approval=1, due_soon=1)
+
+
+def unit_lights(figures, name: str) -> dict[str, int]:
+    return next(row.lights for row in figures.by_unit if row.name == name)
+
+
+def test_nodes_that_lagged_on_a_day_and_were_reported_on_since_lag_as_of_that_day_only(w, frozen):
+    # given: two nodes of their own units created 11-02, due 12-10 (38 days); the roads
+    # department's reported 10% on 11-10, the water department's 50% on 11-03; both 60% just
+    # after midnight on 11-26
+    with time_machine.travel(at("2026-11-02 09:00"), tick=False) as traveller:
+        nodes = {}
+        for code, name in (("JT-009", "县交通运输局"), ("SW-009", "县水务局")):
+            unit = UnitFactory(name=name)
+            nodes[name] = (
+                NodeFactory(
+                    project=ProjectFactory(code=code),
+                    seq=1,
+                    unit=unit,
+                    due_date=dt.date(2026, 12, 10),
+                ),
+                make_user("staff", unit),
+            )
+        for when, name, percent in (
+            ("2026-11-03 10:00", "县水务局", 50),
+            ("2026-11-10 11:00", "县交通运输局", 10),
+            ("2026-11-26 00:30", "县交通运输局", 60),
+            ("2026-11-26 00:30", "县水务局", 60),
+        ):
+            traveller.move_to(at(when))
+            node, staff = nodes[name]
+            node_progress_report(node=node, actor=staff, percent=percent, note="进展。")
+    office = w.users["office"]
+    days = (9, 16, 17, 20, 25, 26)
+    # when
+    past = {day: dashboard(user=office, as_of=dt.date(2026, 11, day)) for day in days}
+    today = dashboard(user=office)
+    # then: the roads node, at the 10% it stood at then, lags from the day more than 40% of
+    # its time is gone (11-20: 18 of 38 days), until the 60% of 11-26
+    assert {day: unit_lights(past[day], "县交通运输局") for day in days} == {
+        9: lights(on_track=1),
+        16: lights(on_track=1),
+        17: lights(on_track=1),
+        20: lights(lagging=1),
+        25: lights(lagging=1),
+        26: lights(on_track=1),
+    }
+    # the water node, ahead of its time at 50%, lags from its 14th day without a report
+    # (11-17) until the report of 11-26
+    assert {day: unit_lights(past[day], "县水务局") for day in days} == {
+        9: lights(on_track=1),
+        16: lights(on_track=1),
+        17: lights(lagging=1),
+        20: lights(lagging=1),
+        25: lights(lagging=1),
+        26: lights(on_track=1),
+    }
+    # and neither lags today
+    assert (
+        unit_lights(today, "县交通运输局") == unit_lights(today, "县水务局") == lights(on_track=1)
+    )
+
+
+def test_a_day_rebuilt_from_the_history_equals_what_the_dashboard_showed_live_that_day(w, frozen):
+    """The lights of a past day, lagging included, are worked out from the history as the
+    database works them out live: the start from the previous node of the day (whoever's
+    unit it is, archived ones left out), the project's start, the creation day; the
+    progress and the last report of the day; the rule in force on that day."""
+    # given: the rule in force from 11-20 is stricter (25 points, 10 days), the one from 12-01
+    # would let everything pass
+    RuleVersion.objects.create(
+        effective_from=dt.date(2026, 11, 20), lag_points=25, stale_days=10, stale_horizon_days=30
+    )
+    RuleVersion.objects.create(
+        effective_from=dt.date(2026, 12, 1), lag_points=90, stale_days=90, stale_horizon_days=1
+    )
+    office, staff = w.users["office"], w.users["staff"]
+    units = {name: UnitFactory(name=name) for name in ("一局", "二局", "三局", "四局")}
+    with time_machine.travel(at("2026-11-02 09:00"), tick=False) as traveller:
+        town = LocalityFactory(name="上派镇")
+        # 一局: its time counted from the project's start (10-01), 92% gone at 62%: lagging
+        # (from its creation, 85% gone, it would not be)
+        started = ProjectFactory(code="YJ-001", locality=town, start_date=dt.date(2026, 10, 1))
+        n1 = NodeFactory(project=started, seq=1, unit=units["一局"], due_date=dt.date(2026, 12, 5))
+        # 二局's node past due (no sweep: due soon), then the land department's, its time
+        # counted from it (11-25): 17% gone at 20%, on track (from its creation, lagging)
+        shared = ProjectFactory(code="YJ-002", locality=town)
+        NodeFactory(project=shared, seq=1, unit=units["二局"], due_date=dt.date(2026, 11, 25))
+        m2 = NodeFactory(project=shared, seq=2, unit=w.land, due_date=dt.date(2026, 12, 25))
+        # 三局: done, archived, then one counted from the done one's 11-10: 67% gone at 10%
+        # (from the archived one's 11-28, it would not lag)
+        third = ProjectFactory(code="YJ-003", locality=town)
+        k1 = NodeFactory(project=third, seq=1, unit=units["三局"], due_date=dt.date(2026, 11, 10))
+        k2 = NodeFactory(project=third, seq=2, unit=units["三局"], due_date=dt.date(2026, 11, 28))
+        k3 = NodeFactory(project=third, seq=3, unit=units["三局"], due_date=dt.date(2026, 12, 10))
+        # 四局: 80% reported 11-19, 11 days without a report, due in 15: lagging under the
+        # rule in force (10 days), not under the first one (14)
+        j1 = NodeFactory(
+            project=ProjectFactory(code="YJ-004", locality=town),
+            seq=1,
+            unit=units["四局"],
+            due_date=dt.date(2026, 12, 15),
+        )
+        reporters = {n: make_user("staff", n.unit) for n in (n1, k1, k3, j1)}
+        reporters[m2] = staff
+        traveller.move_to(at("2026-11-09 10:00"))
+        node_complete(node=k1, actor=reporters[k1], note="已完成。")
+        traveller.move_to(at("2026-11-12 10:00"))
+        node_archive(node=k2, actor=office, reason="合并到下一节点。")
+        for when, node, percent in (
+            ("2026-11-19 10:00", j1, 80),
+            ("2026-11-25 10:00", k3, 10),
+            ("2026-11-28 10:00", n1, 62),
+            ("2026-11-29 10:00", m2, 20),
+        ):
+            traveller.move_to(at(when))
+            node_progress_report(node=node, actor=reporters[node], percent=percent, note="进展。")
+    live = {
+        user: {stream: dashboard(user=user, work_stream=stream) for stream in (None, land_stream())}
+        for user in (office, staff)
+    }
+    # when: the next day, nothing having happened since, 11-30 rebuilt from the history
+    frozen.move_to(at("2026-12-01 10:00"))
+    rebuilt = {
+        user: {
+            stream: dashboard(user=user, as_of=dt.date(2026, 11, 30), work_stream=stream)
+            for stream in (None, land_stream())
+        }
+        for user in (office, staff)
+    }
+    # then: what the database worked out live that day
+    county = live[office][None]
+    assert {row.light.value: row.count for row in county.lights} == lights(
+        done=2, red=2, awaiting_approval=2, yellow=1, lagging=5, due_soon=1, on_track=1
+    )
+    assert [(row.name, row.lights) for row in county.by_unit if row.name in units] == [
+        ("一局", lights(lagging=1)),
+        ("三局", lights(done=1, lagging=1)),
+        ("二局", lights(due_soon=1)),
+        ("四局", lights(lagging=1)),
+    ]
+    assert unit_lights(county, "县自然资源局") == lights(
+        done=1, red=1, awaiting_approval=1, yellow=1, lagging=1, on_track=1
+    )
+    # and the same rebuilt, for the office and for the staff (who do not see 二局's node)
+    for user in (office, staff):
+        for stream in (None, land_stream()):
+            assert rebuilt[user][stream] == replace(live[user][stream], live=False), (user, stream)
 
 
 @pytest.mark.parametrize(
@@ -384,6 +557,10 @@ def test_today_as_of_is_today(w, frozen):
         api(w.users["office"], "stats/overview/?as_of=2026-11-30").json()
         == api(w.users["office"], "stats/overview/").json()
     )
+
+
+def land_stream() -> WorkStream:
+    return WorkStream.objects.land()
 
 
 # -- work streams ------------------------------------------------------------------------------
@@ -491,7 +668,8 @@ def test_the_dashboards_counts_link_to_the_filtered_node_list(w, frozen):
             ["a_done", "a_red", "a_yellow", "a_pending", "a_open", "b_red", "b_pending", "b_open"],
         ),
         ("?light=awaiting_approval", ["a_pending", "b_pending"]),
-        ("?light=on_track&unit=县住建局", ["b_open"]),
+        ("?light=lagging", ["a_open", "b_open"]),
+        ("?light=lagging&unit=县住建局", ["b_open"]),
         ("?card=red", ["a_red", "b_red"]),
         ("?card=yellow&locality=桃花镇", ["a_yellow", "a_pending", "b_pending"]),
         ("?work_stream=land&light=done", ["a_done"]),
@@ -543,11 +721,12 @@ def queries_of(django_assert_max_num_queries, client: Client, url: str, pin: int
 
 # The dashboard: session, user, scope, then its four reads (nodes with their lights, cards,
 # items, disposal lines), unread notifications, the calendar warning and the work-stream
-# choices: 10. A past day reads the nodes' history, the cards in force and the pending
-# recommitments instead of the lights, and checks the chosen stream: 13. The node list:
-# session, user, scope, the filters' choices, the count and the page, the page's context.
+# choices: 10. A past day reads the nodes' history, the cards in force, the pending
+# recommitments, the last progress reports and the rule versions instead of the lights, and
+# checks the chosen stream: 15. The node list: session, user, scope, the filters' choices,
+# the count and the page, the page's context.
 DASHBOARD_PIN = 10
-DASHBOARD_AS_OF_PIN = 13
+DASHBOARD_AS_OF_PIN = 15
 NODE_LIST_PIN = 11
 
 

@@ -3,25 +3,36 @@
 Every figure starts from the same scoped querysets as the API (`visible_to`), and each read
 is one query whatever the data size: the rows come back as plain values and are counted
 here. A past day is rebuilt from what the history keeps: the nodes' simple-history rows
-(their dates and completion as they stood at the end of that day), the cards issued by then
-and not yet revoked, the recommitments waiting that evening and the supervision items open.
+(their dates, progress and completion as they stood at the end of that day), the cards
+issued by then and not yet revoked, the recommitments waiting that evening, the supervision
+items open, and for the early warning (rules.node_lagging) each node's last progress report
+by then, its start from the previous node of that day and the rule in force on that day.
 """
 
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.utils.translation import gettext_lazy as _
 
 from core import clock
 from projects.choices import DisposalMethod
-from projects.models import DisposalLine, Node, Project, WorkStream
+from projects.models import DisposalLine, Node, ProgressReport, Project, WorkStream
 from supervision import rules
 from supervision.choices import CardKind, Light
 from supervision.models import Card, Recommitment, SupervisionItem
-from supervision.selectors import nodes_with_light
+from supervision.selectors import escalation_policies_load, nodes_with_light
 
 CENT = Decimal("0.01")
 
@@ -211,11 +222,53 @@ def _scoped_nodes(user, *, work_stream: WorkStream | None) -> QuerySet[Node]:
     return nodes
 
 
+class _NodeThen(NamedTuple):
+    """A node as its history row left it at the end of a day, with the facts of its light."""
+
+    id: int
+    project_id: int
+    seq: int
+    due_date: dt.date
+    committed_due_date: dt.date | None
+    completed_at: dt.datetime | None
+    progress: int
+    created_at: dt.datetime
+    project_start: dt.date | None
+    in_scope: bool
+    place: _Place
+
+
+def _starts(nodes: list[_NodeThen]) -> dict[int, dt.date | None]:
+    """Each node's previous node's planned date, among `nodes` (those on the books that day):
+    the node of the next lower sequence number in its project (rules.node_lagging's start)."""
+    by_project: dict[int, list[_NodeThen]] = defaultdict(list)
+    for node in nodes:
+        by_project[node.project_id].append(node)
+    previous: dict[int, dt.date | None] = {}
+    for siblings in by_project.values():
+        before, seq, last = None, None, None
+        for node in sorted(siblings, key=lambda n: (n.seq, n.id)):
+            if node.seq != seq:
+                before, seq = last, node.seq
+            previous[node.id] = before
+            last = node.due_date
+    return previous
+
+
+def _policy_on(day: dt.date) -> rules.EscalationPolicy:
+    """The escalation rule in force on `day` (before the first, the first; the defaults when
+    none has been entered), as nodes_with_card reads its thresholds. One query."""
+    policies = escalation_policies_load()
+    if not policies:
+        return rules.EscalationPolicy(version_id=None, effective_from=day)
+    return rules.policy_on(policies, day)
+
+
 def _node_rows(
     user, *, day: dt.date, live: bool, work_stream: WorkStream | None
 ) -> list[tuple[Light, _Place]]:
     """Each node in scope that was on the books at the end of `day` (not archived), with its
-    light then and its place: one query for today's lights, three for a past day's."""
+    light then and its place: one query for today's lights, five for a past day's."""
     place = ("unit_id", "unit__name", "project__locality_id", "project__locality__name")
     if live:
         nodes = nodes_with_light(
@@ -231,11 +284,28 @@ def _node_rows(
         ]
 
     end = clock.end_of_day_instant(day)
-    history = _as_of_rows(Node.history.model, end).filter(
-        Q(archived_at__isnull=True) | Q(archived_at__gte=end),
-        Q(project__archived_at__isnull=True) | Q(project__archived_at__gte=end),
-        id__in=_scoped_nodes(user, work_stream=work_stream).values("pk"),
+    scoped = _scoped_nodes(user, work_stream=work_stream)
+    # Every node of the projects in scope, whoever's: the one before a node sets its start.
+    project_start = Project.history.model.objects.filter(
+        id=OuterRef("project_id"), history_date__lt=end
+    ).order_by("-history_date", "-history_id")
+    history = (
+        _as_of_rows(Node.history.model, end)
+        .filter(
+            Q(archived_at__isnull=True) | Q(archived_at__gte=end),
+            Q(project__archived_at__isnull=True) | Q(project__archived_at__gte=end),
+            project_id__in=scoped.values("project_id"),
+        )
+        .annotate(
+            in_scope=ExpressionWrapper(Q(id__in=scoped.values("pk")), output_field=BooleanField()),
+            project_start=Subquery(project_start.values("start_date")[:1]),
+        )
     )
+    facts = _NodeThen._fields[:-1]
+    nodes = [
+        _NodeThen(*row[: len(facts)], _Place(*row[len(facts) :]))
+        for row in history.values_list(*facts, *place)
+    ]
     cards = _cards_on(user, end=end, work_stream=work_stream)
     kinds: dict[int, str] = {}
     for node_id, kind in cards.values_list("node_id", "kind"):
@@ -246,18 +316,41 @@ def _node_rows(
         .filter(Q(decided_at__isnull=True) | Q(decided_at__gte=end), submitted_at__lt=end)
         .values_list("node_id", flat=True)
     )
+    last_reports = dict(
+        ProgressReport.objects.filter(node_id__in=scoped.values("pk"), created_at__lt=end)
+        .values("node_id")
+        .annotate(last=Max("created_at"))
+        .values_list("node_id", "last")
+        .order_by()
+    )
+    policy = _policy_on(day)
+    previous_due = _starts(nodes)
     rows = []
-    for node_id, due, committed, completed_at, *rest in history.values_list(
-        "id", "due_date", "committed_due_date", "completed_at", *place
-    ):
-        light = rules.node_light(
-            completed=completed_at is not None and completed_at < end,
-            card_kind=kinds.get(node_id),
-            pending_recommitment=node_id in pending,
-            effective_due_date=committed or due,
+    for node in nodes:
+        if not node.in_scope:
+            continue
+        completed = node.completed_at is not None and node.completed_at < end
+        due = node.committed_due_date or node.due_date
+        created_on = clock.local_date(node.created_at)
+        last_report = last_reports.get(node.id)
+        lagging = not completed and rules.node_lagging(
+            start=previous_due[node.id] or node.project_start or created_on,
+            created_on=created_on,
+            due=due,
             today=day,
+            progress=node.progress,
+            last_report_on=clock.local_date(last_report) if last_report else None,
+            policy=policy,
         )
-        rows.append((light, _Place(*rest)))
+        light = rules.node_light(
+            completed=completed,
+            card_kind=kinds.get(node.id),
+            pending_recommitment=node.id in pending,
+            effective_due_date=due,
+            today=day,
+            lagging=lagging,
+        )
+        rows.append((light, node.place))
     return rows
 
 
@@ -298,7 +391,7 @@ def dashboard(
     """The dashboard for `user`: node lights, this year's cards week by week, the open
     supervision items and how long they have been open, the same by locality and by unit,
     and the land stream's disposal table; today's, or as it stood at the end of `as_of`.
-    A fixed number of queries whatever the data size (four today, six for a past day)."""
+    A fixed number of queries whatever the data size (four today, eight for a past day)."""
     today = clock.today()
     live = as_of is None or as_of >= today
     day = today if live else as_of

@@ -89,10 +89,12 @@ def test_a_leader_reads_the_dashboard_and_follows_a_count_to_its_list(screen):
     # when: the dashboard as it stood three days ago
     page = screen.go(f"/?as_of={days_ago(3):%Y-%m-%d}")
 
-    # then: no card yet, the node completed since still open, the late ones then due soon
+    # then: no card yet, the node completed since still open; of the late ones, one then
+    # due soon, the other lagging (2 of its 4 days gone, nothing reported)
     assert screen.text('#lights tr[data-light="yellow"]') == "黄牌 0"
     assert screen.text('#lights tr[data-light="done"]') == "已完成 0"
-    assert screen.text('#lights tr[data-light="due_soon"]') == "即将到期 2"
+    assert screen.text('#lights tr[data-light="lagging"]') == "进度滞后 1"
+    assert screen.text('#lights tr[data-light="due_soon"]') == "即将到期 1"
     assert screen.text('#lights tr[data-light="on_track"]') == "正常推进 2"
     assert page.locator(".tag-history").count() == 1
     screen.shot("as-of")
