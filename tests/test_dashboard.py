@@ -121,7 +121,7 @@ def test_the_office_reads_the_whole_county_today(w, frozen):
                 {"label": "7天以内", "min_days": 0, "max_days": 7, "count": 0},
                 {"label": "8至30天", "min_days": 8, "max_days": 30, "count": 2},
                 {"label": "31至90天", "min_days": 31, "max_days": 90, "count": 0},
-                {"label": "90天以上", "min_days": 91, "max_days": None, "count": 0},
+                {"label": "超过90天", "min_days": 91, "max_days": None, "count": 0},
             ],
         },
         "by_locality": [breakdown("桃花镇", county, 5, 2, 2, 13, taohua.pk)],
