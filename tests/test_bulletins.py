@@ -24,9 +24,11 @@ from organization.tokens import api_token_create
 from projects.models import Node
 from reports.management.commands.setup_report_schedules import MONTHLY_BULLETIN_NAME
 from reports.models import Bulletin
-from reports.selectors.bulletins import bulletin_figures, last_month, period_unit_scores
+from reports.selectors.bulletins import bulletin_figures, last_month
 from reports.services import bulletin_generate, bulletin_publish, bulletin_title
 from reports.tasks import bulletin_monthly
+from scoring.choices import EntryKind
+from scoring.services import points_entry_record
 from supervision.choices import CardKind, Light
 from supervision.models import Card, SupervisionItem
 from supervision.selectors import nodes_with_light
@@ -179,7 +181,7 @@ def lagging_rows(as_of: dt.datetime) -> list[dict]:
 def test_the_figures_of_november_are_exact(w, generated):
     # then
     f = generated.figures
-    assert f["schema"] == 1
+    assert f["schema"] == 2
     assert f["period"] == {"start": "2026-11-01", "end": "2026-11-30"}
     assert f["as_of"] == GENERATED.isoformat()
     assert f["cards"]["by_unit"] == [
@@ -243,45 +245,36 @@ def test_the_figures_of_november_are_exact(w, generated):
             },
         ],
     }
+
     # land: yellow -1, red -2; housing: yellow -1, its reversal +1, yellow -1, red -2;
-    # taohua: yellow -1 (t_next's card is December's); the park: nothing.
+    # taohua: yellow -1 (t_next's card is December's); the park: nothing. October (the
+    # previous period): land 97 (2nd), the others 100 (1st).
+    def row(unit, group, deductions, reversals, score, rank, prev_score, prev_rank, move, cards):
+        return {
+            "unit_id": unit.pk,
+            "unit": unit.name,
+            "unit_kind": unit.kind,
+            "group": group,
+            "base": "100.00",
+            "deductions": deductions,
+            "reversals": reversals,
+            "bonuses": "0.00",
+            "adjustments": "0.00",
+            "points": f"{float(score) - 100:.2f}",
+            "score": score,
+            "rank": rank,
+            "previous_score": prev_score,
+            "previous_rank": prev_rank,
+            "movement": move,
+            "movement_text": {0: "—", 1: "↑1", -1: "↓1"}[move],
+            "cards": dict(zip(("yellow", "red", "revoked"), cards, strict=True)),
+        }
+
     assert f["scores"] == [
-        {
-            "unit": "县住建局",
-            "unit_kind": "department",
-            "group": "department",
-            "base": "100.00",
-            "points": "-3.00",
-            "score": "97.00",
-            "rank": 1,
-        },
-        {
-            "unit": "县自然资源局",
-            "unit_kind": "department",
-            "group": "department",
-            "base": "100.00",
-            "points": "-3.00",
-            "score": "97.00",
-            "rank": 1,
-        },
-        {
-            "unit": "肥西经开区",
-            "unit_kind": "park",
-            "group": "locality",
-            "base": "100.00",
-            "points": "0.00",
-            "score": "100.00",
-            "rank": 1,
-        },
-        {
-            "unit": "桃花镇",
-            "unit_kind": "township",
-            "group": "locality",
-            "base": "100.00",
-            "points": "-1.00",
-            "score": "99.00",
-            "rank": 2,
-        },
+        row(w.housing, "department", "-3.00", "1.00", "97.00", 1, "100.00", 1, 0, (1, 1, 1)),
+        row(w.land, "department", "-3.00", "0.00", "97.00", 1, "97.00", 2, 1, (1, 1, 0)),
+        row(w.park, "locality", "0.00", "0.00", "100.00", 1, "100.00", 1, 0, (0, 0, 0)),
+        row(w.taohua, "locality", "-1.00", "0.00", "99.00", 2, "100.00", 1, -1, (1, 0, 0)),
     ]
     assert f["lagging"] == lagging_rows(GENERATED)
 
@@ -321,19 +314,92 @@ def test_the_lagging_nodes_are_those_nodes_with_light_calls_lagging(w, monkeypat
     ]
 
 
-def test_period_unit_scores_sum_the_entries_of_the_period_only(w):
+def ranking_on_the_rankings_page(start: dt.date, end: dt.date) -> list[dict]:
+    """What /rankings/?start=&end= shows, row by row, in the bulletin's stored words."""
+    client = Client()
+    client.force_login(make_user("staff", Unit.objects.get(name="桃花镇")))
+    response = client.get(reverse("rankings"), {"start": start, "end": end})
+    assert response.status_code == 200
+    money = "{:.2f}".format
+    return [
+        {
+            "unit_id": r.row.unit.pk,
+            "unit": r.row.unit.name,
+            "unit_kind": r.row.kind,
+            "group": r.row.group,
+            "base": money(r.row.base),
+            "deductions": money(r.row.deductions),
+            "reversals": money(r.row.reversals),
+            "bonuses": money(r.row.bonuses),
+            "adjustments": money(r.row.adjustments),
+            "points": money(r.row.points),
+            "score": money(r.row.score),
+            "rank": r.row.rank,
+            "previous_score": None if r.row.previous_score is None else money(r.row.previous_score),
+            "previous_rank": r.row.previous_rank,
+            "movement": r.row.movement,
+            "movement_text": r.row.movement_text,
+            "cards": {"yellow": r.cards.yellow, "red": r.cards.red, "revoked": r.cards.revoked},
+        }
+        for group in response.context["groups"]
+        for r in group["rows"]
+    ]
+
+
+def test_the_bulletins_ranking_is_the_rankings_page_for_its_period(w):
+    """A bulletin ranks as the rankings page does for the same period: the same score,
+    rank, deductions, bonuses, adjustments, card counts and movement, in the same order."""
+    # given: the office's bonus and adjustments in November, and a unit new in November
+    with time_machine.travel(at("2026-11-20 10:00"), tick=False):
+        for unit, kind, points in [
+            (w.park, EntryKind.BONUS, "2"),
+            (w.taohua, EntryKind.ADJUSTMENT, "-0.5"),
+            (w.land, EntryKind.ADJUSTMENT, "1.5"),
+        ]:
+            points_entry_record(
+                actor=w.office,
+                unit=unit,
+                kind=kind,
+                points=points,
+                reason="专项督查表现。",
+                occurred_on=dt.date(2026, 11, 18),
+            )
+        new_town = LocalityFactory(name="新安镇")
     # when
-    october = {
-        s.unit_name: (s.points, s.score, s.rank)
-        for s in period_unit_scores(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
-    }
-    # then: a_old's yellow (10-21) and red (10-27) are October's
-    assert {name: (str(p), str(s), r) for name, (p, s, r) in october.items()} == {
-        "县自然资源局": ("-3.00", "97.00", 2),
-        "县住建局": ("0.00", "100.00", 1),
-        "桃花镇": ("0.00", "100.00", 1),
-        "肥西经开区": ("0.00", "100.00", 1),
-    }
+    with time_machine.travel(GENERATED, tick=False):
+        bulletin = bulletin_generate(actor=w.office, period_start=NOV_START, period_end=NOV_END)
+        page = ranking_on_the_rankings_page(NOV_START, NOV_END)
+    # then
+    assert bulletin.figures["scores"] == page
+    assert [
+        (s["unit"], s["score"], s["rank"], s["bonuses"], s["adjustments"], s["movement_text"])
+        for s in bulletin.figures["scores"]
+    ] == [
+        ("县自然资源局", "98.50", 1, "0.00", "1.50", "↑1"),
+        ("县住建局", "97.00", 2, "0.00", "0.00", "↓1"),
+        ("肥西经开区", "102.00", 1, "2.00", "0.00", "—"),
+        ("新安镇", "100.00", 2, "0.00", "0.00", "新"),
+        ("桃花镇", "98.50", 3, "0.00", "-0.50", "↓2"),
+    ]
+    assert bulletin.figures["scores"][3]["unit_id"] == new_town.pk
+
+
+def test_the_bulletins_ranking_of_october_is_the_rankings_page_for_october(w):
+    """October: a_old's yellow (10-21) and red (10-27) are October's, nothing else."""
+    # when
+    with time_machine.travel(GENERATED, tick=False):
+        figures = bulletin_figures(
+            period_start=dt.date(2026, 10, 1), period_end=dt.date(2026, 10, 31), as_of=GENERATED
+        )
+        page = ranking_on_the_rankings_page(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    # then
+    assert figures["scores"] == page
+    assert [(s["unit"], s["points"], s["score"], s["rank"]) for s in figures["scores"]] == [
+        ("县住建局", "0.00", "100.00", 1),
+        ("县自然资源局", "-3.00", "97.00", 2),
+        ("桃花镇", "0.00", "100.00", 1),
+        ("肥西经开区", "0.00", "100.00", 1),
+    ]
 
 
 def test_the_figures_stay_as_generated_after_later_changes(w, generated):
@@ -661,13 +727,17 @@ def test_setup_report_schedules_puts_a_moved_schedule_back_on_the_first(w):
 
 @pytest.mark.parametrize("extra", [0, 12])
 def test_the_figures_take_a_fixed_number_of_queries(extra, django_assert_max_num_queries):
-    # given
+    # given: more cards and items, and more units to rank
     world_build(extra_nodes=extra)
+    for i in range(extra):
+        UnitFactory(name=f"追加部门{i}")
+        LocalityFactory(name=f"追加镇{i}")
     # when
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):
         figures = bulletin_figures(period_start=NOV_START, period_end=NOV_END, as_of=GENERATED)
     # then
     assert len(figures["items"]["open"]) == 2 + extra
+    assert len(figures["scores"]) == 4 + 2 * extra
 
 
 @pytest.mark.parametrize("extra", [0, 12])
@@ -772,6 +842,131 @@ def test_a_wrong_generate_form_shows_its_error_and_changes_nothing(w, body, erro
     assert response.status_code == 400
     assert error in response.content.decode()
     assert snapshot() == before
+
+
+def test_the_bulletin_page_links_each_ranked_unit_to_its_entries_in_the_period(w):
+    # given
+    bulletin = published(w)
+    client = Client()
+    client.force_login(w.staff)
+    # when
+    text = client.get(reverse("bulletin-detail", args=[bulletin.pk])).content.decode()
+    # then: every unit, to its rankings page for the bulletin's period
+    for unit in (w.land, w.housing, w.taohua, w.park):
+        link = f"/rankings/unit/{unit.pk}/?start=2026-11-01&amp;end=2026-11-30"
+        assert f'<a href="{link}">{unit.name}</a>' in text, unit.name
+    housing = text[text.index(f'data-unit="{w.housing.pk}"') :]
+    housing = housing[: housing.index("</tr>")]
+    for cell in ["97", "-3", "撤销1张", '<span class="move move-same"', "—</span>"]:
+        assert cell in housing, cell
+    page = client.get(f"/rankings/unit/{w.housing.pk}/?start=2026-11-01&end=2026-11-30")
+    assert page.status_code == 200
+    assert page.context["filters"]["start"] == NOV_START
+    assert page.context["filters"]["end"] == NOV_END
+
+
+# Figures as bulletins stored them before the ranking came from the rankings (schema 1).
+FIGURES_SCHEMA_1 = {
+    "schema": 1,
+    "period": {"start": "2026-10-01", "end": "2026-10-31"},
+    "as_of": "2026-11-01T08:00:00+08:00",
+    "cards": {
+        "by_unit": [
+            {"unit": "县自然资源局", "unit_kind": "department", "yellow": 1, "red": 1, "revoked": 0}
+        ],
+        "total": {"yellow": 1, "red": 1, "revoked": 0},
+        "rows": [
+            {
+                "kind": "red",
+                "unit": "县自然资源局",
+                "project": "FX-101",
+                "project_name": "某纺织厂低效用地收储项目",
+                "node": "签订收储协议",
+                "deadline": "2026-10-20",
+                "carded_on": "2026-10-27",
+                "revoked": False,
+                "revoke_reason": "",
+            }
+        ],
+    },
+    "lagging": [],
+    "items": {"closed": [], "open": []},
+    "scores": [
+        {
+            "unit": "县住建局",
+            "unit_kind": "department",
+            "group": "department",
+            "base": "100.00",
+            "points": "0.00",
+            "score": "100.00",
+            "rank": 1,
+        },
+        {
+            "unit": "县自然资源局",
+            "unit_kind": "department",
+            "group": "department",
+            "base": "100.00",
+            "points": "-3.00",
+            "score": "97.00",
+            "rank": 2,
+        },
+        {
+            "unit": "桃花镇",
+            "unit_kind": "township",
+            "group": "locality",
+            "base": "100.00",
+            "points": "-0.50",
+            "score": "99.50",
+            "rank": 1,
+        },
+    ],
+}
+
+
+def test_a_bulletin_published_with_schema_1_figures_still_renders_them(w):
+    """Published bulletins never change: one stored before the ranking came from the
+    rankings (schema 1: base, points, score and rank) renders its own figures, on the page,
+    in the PDF and in the API."""
+    # given
+    bulletin = Bulletin.objects.create(
+        period_start=dt.date(2026, 10, 1),
+        period_end=dt.date(2026, 10, 31),
+        year=2026,
+        serial=1,
+        title="2026年10月节点工作法督办通报",
+        figures=FIGURES_SCHEMA_1,
+        generated_at=at("2026-11-01 08:00"),
+        status="published",
+        published_at=at("2026-11-02 09:00"),
+        published_by=w.office,
+    )
+    client = Client()
+    client.force_login(w.staff)
+    # when
+    page = client.get(reverse("bulletin-detail", args=[bulletin.pk]))
+    pdf = client.get(reverse("bulletin-pdf", args=[bulletin.pk]))
+    token = api_token_create(user=w.staff)
+    api = Client().get(f"/api/v1/bulletins/{bulletin.pk}/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    # then
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "得分 = 基础分 + 本期加减分，县直部门、乡镇（园区）分别排名。" in text
+    rows = re.findall(
+        r'<tr><td data-label="排名" class="num">(\d+)</td><td data-label="单位">([^<]+)</td>'
+        r'<td data-label="基础分" class="num">([^<]+)</td>'
+        r'<td data-label="本期加减分" class="num">([^<]+)</td>'
+        r'<td data-label="得分" class="num">([^<]+)</td></tr>',
+        text,
+    )
+    assert rows == [
+        ("1", "县住建局", "100", "0", "100"),
+        ("2", "县自然资源局", "100", "-3", "97"),
+        ("1", "桃花镇", "100", "-0.5", "99.5"),
+    ]
+    assert "/rankings/unit/" not in text
+    assert (pdf.status_code, pdf.content[:4]) == (200, b"%PDF")
+    assert api.status_code == 200
+    assert api.json()["figures"] == FIGURES_SCHEMA_1
 
 
 def test_the_pdf_is_an_a4_pdf_with_the_title(w):

@@ -38,7 +38,10 @@ def bulletins_list(request, filters: Query[ListParams]):
 
 @router.get("bulletins/{int:bulletin_id}/", response={200: BulletinDetailOut, **READ_ERRORS})
 def bulletin_detail(request, bulletin_id: int):
-    """A published bulletin with its figures as they were when it was generated (schema 1:
-    cards by unit and each card, lagging nodes, supervision items closed in the period and
-    open at its end, and the units' scores and ranks). A draft answers 404."""
+    """A published bulletin with its figures as they were when it was generated: cards by
+    unit and each card, lagging nodes, supervision items closed in the period and open at
+    its end, and the ranking. `figures.schema` 2 gives the ranking as the rankings do
+    (unit_id, deductions, reversals, bonuses, adjustments, score, rank, previous_rank,
+    movement and the unit's cards); bulletins generated earlier keep schema 1 (base, points,
+    score and rank). A draft answers 404."""
     return get_object_or_404(bulletin_published_list(), pk=bulletin_id)

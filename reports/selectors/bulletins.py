@@ -4,30 +4,34 @@ bulletins a person may read.
 The figures are plain JSON (dates as ISO text, points as text with two decimals) under a
 schema version, because a bulletin keeps them as they were when it was generated: the
 pages and the API read the stored figures, never the live data.
+
+The ranking is the rankings' own (supervision.rankings.ranking_with_cards), so a bulletin
+shows what the rankings page showed for its period on the day it was generated.
+
+Schemas: 1 kept each unit's base, points, score and rank; 2 keeps the ranking row as the
+rankings page shows it (deductions, reversals, bonuses, adjustments, card counts, previous
+rank and movement) and the unit's id. Published bulletins keep the schema they were
+generated with, and both render.
 """
 
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import DecimalField, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from core import clock
-from organization.choices import UnitKind
-from organization.models import Unit
 from organization.permissions import Action, may
 from projects.models import Node
-from scoring.rules import UnitScore, rank_scores
-from scoring.selectors import base_score_on
 from supervision.choices import CardKind, ItemStatus, Light
 from supervision.models import Card, SupervisionItem
+from supervision.rankings import ranking_with_cards
 from supervision.selectors import nodes_with_light
 
 from ..choices import BulletinStatus
 from ..models import Bulletin
 
-FIGURES_SCHEMA = 1
+FIGURES_SCHEMA = 2
 CENT = Decimal("0.01")
 
 
@@ -38,37 +42,6 @@ def _money(value: Decimal) -> str:
 def period_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """A period of local calendar days as instants: [start 00:00, the day after end 00:00)."""
     return clock.start_of_day(start), clock.end_of_day_instant(end)
-
-
-def period_unit_scores(start: dt.date, end: dt.date) -> list[UnitScore]:
-    """Every active unit's score for a period: the base score in force on its first day plus
-    the points entries dated in it, ranked within its kind group (two queries).
-
-    The one place the bulletin takes its ranking from, so that it can be swapped for the
-    rankings' own selector."""
-    base = Decimal(base_score_on(start)).quantize(CENT)
-    since, until = period_bounds(start, end)
-    rows = (
-        Unit.objects.filter(is_active=True)
-        .annotate(
-            total=Coalesce(
-                Sum(
-                    "points_entries__points",
-                    filter=Q(
-                        points_entries__occurred_at__gte=since,
-                        points_entries__occurred_at__lt=until,
-                    ),
-                ),
-                Value(Decimal(0)),
-                output_field=DecimalField(max_digits=12, decimal_places=2),
-            )
-        )
-        .values_list("pk", "name", "kind", "total")
-    )
-    return rank_scores(
-        ((pk, name, kind, base, Decimal(total).quantize(CENT)) for pk, name, kind, total in rows),
-        UnitKind.ranking_group,
-    )
 
 
 def _cards(since: dt.datetime, until: dt.datetime) -> dict:
@@ -175,28 +148,41 @@ def _items(start: dt.date, end: dt.date, since: dt.datetime, until: dt.datetime)
     return {"closed": closed, "open": still_open}
 
 
-def _scores(start: dt.date, end: dt.date) -> list[dict]:
+def _money_or_none(value: Decimal | None) -> str | None:
+    return None if value is None else _money(value)
+
+
+def _ranking(start: dt.date, end: dt.date) -> list[dict]:
+    """The period's ranking as the rankings page shows it (departments, then townships and
+    parks; by rank, then name), each row with the unit's cards breached in the period."""
     return [
         {
-            "unit": s.unit_name,
-            "unit_kind": s.kind,
-            "group": UnitKind.ranking_group(s.kind),
-            "base": _money(s.base),
-            "points": _money(s.points),
-            "score": _money(s.score),
-            "rank": s.rank,
+            "unit_id": r.row.unit_id,
+            "unit": r.row.unit.name,
+            "unit_kind": r.row.kind,
+            "group": r.row.group,
+            "base": _money(r.row.base),
+            "deductions": _money(r.row.deductions),
+            "reversals": _money(r.row.reversals),
+            "bonuses": _money(r.row.bonuses),
+            "adjustments": _money(r.row.adjustments),
+            "points": _money(r.row.points),
+            "score": _money(r.row.score),
+            "rank": r.row.rank,
+            "previous_score": _money_or_none(r.row.previous_score),
+            "previous_rank": r.row.previous_rank,
+            "movement": r.row.movement,
+            "movement_text": r.row.movement_text,
+            "cards": {"yellow": r.cards.yellow, "red": r.cards.red, "revoked": r.cards.revoked},
         }
-        for s in sorted(
-            period_unit_scores(start, end),
-            key=lambda s: (s.kind != UnitKind.DEPARTMENT, s.rank, s.unit_name),
-        )
+        for r in ranking_with_cards(start=start, end=end)
     ]
 
 
 def bulletin_figures(*, period_start: dt.date, period_end: dt.date, as_of: dt.datetime) -> dict:
     """The figures of a bulletin for a period, county-wide, as JSON: the cards dated in it by
     unit, the nodes lagging on the day of `as_of`, the supervision items closed in it and
-    those open at its end, and every unit's score in it (a fixed number of queries)."""
+    those open at its end, and the period's ranking with each unit's cards (six queries)."""
     since, until = period_bounds(period_start, period_end)
     return {
         "schema": FIGURES_SCHEMA,
@@ -205,7 +191,7 @@ def bulletin_figures(*, period_start: dt.date, period_end: dt.date, as_of: dt.da
         "cards": _cards(since, until),
         "lagging": _lagging(clock.local_date(as_of)),
         "items": _items(period_start, period_end, since, until),
-        "scores": _scores(period_start, period_end),
+        "scores": _ranking(period_start, period_end),
     }
 
 
@@ -242,9 +228,23 @@ def _date(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
+def _points(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+POINT_FIELDS = ("base", "deductions", "bonuses", "adjustments", "points", "score")
+
+
+def _score_row(row: dict) -> dict:
+    """A stored ranking row with its points as numbers (of the fields its schema has)."""
+    return row | {key: _points(row[key]) for key in POINT_FIELDS if key in row}
+
+
 def figures_for_display(figures: dict) -> dict:
-    """The stored figures with their dates as dates, for the templates (schema 1)."""
+    """The stored figures with their dates as dates, for the templates (schema 1 or 2: the
+    ranking's rows are passed on as stored, and the template shows what its schema has)."""
     cards = figures["cards"]
+    scores = figures["scores"]
     items = figures["items"]
     return {
         "period_start": _date(figures["period"]["start"]),
@@ -273,9 +273,11 @@ def figures_for_display(figures: dict) -> dict:
                 for row in items["open"]
             ],
         },
+        "schema": figures["schema"],
         "scores": {
-            "departments": [s for s in figures["scores"] if s["group"] == "department"],
-            "localities": [s for s in figures["scores"] if s["group"] != "department"],
+            "base": _points(scores[0]["base"]) if scores else None,
+            "departments": [_score_row(s) for s in scores if s["group"] == "department"],
+            "localities": [_score_row(s) for s in scores if s["group"] != "department"],
         },
         "yellow": CardKind.YELLOW.value,
     }

@@ -52,11 +52,12 @@ def bulletin_list_page(request):
     return _list_page(request)
 
 
-def _document_context(request, bulletin) -> dict:
+def _document_context(request, bulletin, *, link_units: bool) -> dict:
     return {
         "bulletin": bulletin,
         "f": figures_for_display(bulletin.figures),
         "office": may(request.user, Action.SUPERVISE),
+        "link_units": link_units,
         "nav_active": "bulletins",
     }
 
@@ -66,7 +67,11 @@ def bulletin_detail(request, bulletin_id: int):
     """One bulletin as a print-ready page (A4 portrait when printed), with its figures as
     they were when it was generated."""
     bulletin = bulletin_for_page(user=request.user, bulletin_id=bulletin_id)
-    return render(request, "reports/bulletins/detail.html", _document_context(request, bulletin))
+    return render(
+        request,
+        "reports/bulletins/detail.html",
+        _document_context(request, bulletin, link_units=True),
+    )
 
 
 @require_GET
@@ -79,7 +84,10 @@ def bulletin_pdf(request, bulletin_id: int):
         "title": bulletin.title,
     }
     return pdf_response(
-        request, "reports/bulletins/pdf.html", _document_context(request, bulletin), filename
+        request,
+        "reports/bulletins/pdf.html",
+        _document_context(request, bulletin, link_units=False),
+        filename,
     )
 
 

@@ -93,3 +93,24 @@ def test_office_publishes_last_months_bulletin_and_staff_read_it(open_screen):
     assert page.get_by_role("link", name="下载PDF").is_visible()
     assert staff.no_sideways_scroll()
     staff.shot("staff-bulletin")
+
+    # then: the ranking is the rankings page's for last month, each unit a link to it
+    ranking = [
+        " ".join(page.locator(f"table[data-table='{key}'] tbody tr").first.inner_text().split())
+        for key in ("scores-departments", "scores-localities")
+    ]
+    assert ranking == [
+        "1 县住房和城乡建设局 99 -1 撤销1张 0 0 1 0 新",
+        "1 花岗镇 99 -1 0 0 1 0 新",
+    ]
+
+    # when: the staff member follows 花岗镇 in the ranking
+    staff.submit(
+        page.locator("table[data-table='scores-localities']").get_by_role("link", name="花岗镇")
+    )
+
+    # then: the town's entries in the bulletin's period
+    staff.arrived(f"/rankings/unit/{town.pk}/?start={start:%Y-%m-%d}&end={end:%Y-%m-%d}")
+    assert staff.text(".ranking-summary .score") == "99"
+    assert staff.no_sideways_scroll()
+    staff.shot("staff-ranking-unit")
