@@ -273,6 +273,9 @@ def test_the_demo_shows_lagging_nodes_to_its_leaders(client):
         ("FXDX-024", 5, "新港工业园"),
         ("FXDX-033", 7, "官亭镇"),
         ("FXDX-037", 5, "严店乡"),
+        ("FXZD-001", 6, "肥西经济开发区"),
+        ("FXZD-003", 3, "市生态环境局肥西分局"),
+        ("FXZS-002", 2, "新港工业园"),
     ]
     assert made == Notification.objects.count() > 0
     titles = sorted(
