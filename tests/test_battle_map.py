@@ -360,6 +360,8 @@ def test_the_unit_filter_draws_only_that_units_nodes(w, frozen):
         ("start=2027-01-01&end=2026-12-01", "截止日期须晚于起始日期。"),
         ("start=2026-01-01&end=2029-01-02", "时间范围最长 36 个月。"),
         ("start=1999-12-01&end=2000-06-01", "起始日期：日期须在 2000-01-01 至 2099-12-31 之间。"),
+        ("end=0001-06-01", "截止日期：日期须在 2000-01-01 至 2099-12-31 之间。"),
+        ("start=9999-06-01", "起始日期：日期须在 2000-01-01 至 2099-12-31 之间。"),
     ],
 )
 def test_an_invalid_filter_says_why_in_chinese_and_shows_no_rows(w, frozen, query, error):
@@ -372,6 +374,18 @@ def test_an_invalid_filter_says_why_in_chinese_and_shows_no_rows(w, frozen, quer
 
 
 # -- scope -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["end=0001-06-01", "start=9999-06-01"])
+def test_the_pdf_refuses_a_date_out_of_range_like_the_page(w, frozen, query):
+    """The PDF of a refused filter is drawn like the page: the error and no rows, never a 500."""
+    response = client_for(w["users"]["office"]).get(f"{MAP}pdf/?{query}")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert (
+        b"".join(response.streaming_content if response.streaming else [response.content])[:5]
+        == b"%PDF-"
+    )
 
 
 def test_staff_see_only_their_units_nodes_and_projects(w, frozen):

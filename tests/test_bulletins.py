@@ -21,7 +21,7 @@ from core.errors import Conflict
 from organization.models import Unit, User
 from organization.selectors import system_user
 from organization.tokens import api_token_create
-from projects.models import Node
+from projects.models import Node, Project
 from reports.management.commands.setup_report_schedules import MONTHLY_BULLETIN_NAME
 from reports.models import Bulletin
 from reports.selectors.bulletins import bulletin_figures, last_month
@@ -156,7 +156,8 @@ def lagging_rows(as_of: dt.datetime) -> list[dict]:
     """What the bulletin should list as lagging: exactly what nodes_with_light says."""
     nodes = (
         nodes_with_light(
-            Node.objects.filter(archived_at__isnull=True), today=as_of.astimezone(SH).date()
+            Node.objects.filter(archived_at__isnull=True, project__archived_at__isnull=True),
+            today=as_of.astimezone(SH).date(),
         )
         .filter(light=Light.LAGGING.value)
         .select_related("project", "unit")
@@ -312,6 +313,32 @@ def test_the_lagging_nodes_are_those_nodes_with_light_calls_lagging(w, monkeypat
             "due_date": "2026-12-20",
         }
     ]
+
+
+def test_a_node_of_an_archived_project_is_not_listed_as_lagging(w, monkeypatch):
+    """An archived project is off the books: its nodes are in no bulletin's lagging list."""
+    # given: a light that calls the park's node lagging, and its project archived
+    from django.db.models import Case, CharField, Value, When
+
+    from reports.selectors import bulletins
+
+    real = bulletins.nodes_with_light
+
+    def with_lagging(queryset, *, today):
+        return real(queryset, today=today).annotate(
+            light=Case(
+                When(pk=w.node("p_ok").pk, then=Value(Light.LAGGING.value)),
+                default=Value(Light.ON_TRACK.value),
+                output_field=CharField(),
+            )
+        )
+
+    monkeypatch.setattr(bulletins, "nodes_with_light", with_lagging)
+    Project.objects.filter(pk=w.node("p_ok").project_id).update(archived_at=GENERATED)
+    # when
+    figures = bulletin_figures(period_start=NOV_START, period_end=NOV_END, as_of=GENERATED)
+    # then
+    assert figures["lagging"] == []
 
 
 def ranking_on_the_rankings_page(start: dt.date, end: dt.date) -> list[dict]:

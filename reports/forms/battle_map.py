@@ -69,6 +69,12 @@ class BattleMapForm(forms.Form):
             return cleaned  # a date that did not parse has its own error
         default_start, default_end = window_default(clock.today())
         start, end = cleaned.get("start"), cleaned.get("end")
+        # Each date the URL gives is checked before the other end is worked out from it, so
+        # that 0001-01-01 or 9999-12-31 is an error in the form, not a date out of range.
+        for name, day in (("start", start), ("end", end)):
+            if day is not None and not PLAN_DATE_MIN <= day <= PLAN_DATE_MAX:
+                self.add_error(name, ValidationError(_("日期须在 2000-01-01 至 2099-12-31 之间。")))
+                return cleaned
         if start is None and end is None:
             start, end = default_start, default_end
         elif start is None:

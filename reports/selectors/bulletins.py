@@ -95,7 +95,10 @@ def _cards(since: dt.datetime, until: dt.datetime) -> dict:
 def _lagging(today: dt.date) -> list[dict]:
     """The open nodes whose light is 进度滞后 on `today` (nodes_with_light decides)."""
     nodes = (
-        nodes_with_light(Node.objects.filter(archived_at__isnull=True), today=today)
+        nodes_with_light(
+            Node.objects.filter(archived_at__isnull=True, project__archived_at__isnull=True),
+            today=today,
+        )
         .filter(light=Light.LAGGING.value)
         .select_related("project", "unit")
         .order_by("project__code", "seq", "pk")
