@@ -21,7 +21,15 @@ from projects.choices import CompletionSource
 from projects.models import DisposalLine, Enterprise, Node, Project, WorkStream, land_stream_id
 from supervision.services import node_backdate_card, node_change_due_date, node_complete
 
-from .parsing import NAME_BY_METHOD, Col, LedgerError, LedgerRow, ParsedLedger, ledger_parse
+from .parsing import (
+    DISPOSAL_HALF_BLANK,
+    NAME_BY_METHOD,
+    Col,
+    LedgerError,
+    LedgerRow,
+    ParsedLedger,
+    ledger_parse,
+)
 
 CHANGE_REASON = "台账导入"
 USERNAME_LIKE = re.compile(r"[A-Za-z0-9_.@+-]+")
@@ -173,6 +181,9 @@ class _Plan:
     users: list[User]
     streams: dict[str, WorkStream]  # by name and by code
     land: WorkStream
+    # The 专项 the file names for each project code (its first row that names one).
+    named: dict[str, str]
+    by_id: dict[int, WorkStream]
 
     @classmethod
     def load(cls, parsed: ParsedLedger) -> "_Plan":
@@ -208,6 +219,10 @@ class _Plan:
         if land is None:
             land = WorkStream.objects.get(pk=land_stream_id())
             streams.append(land)
+        named: dict[str, str] = {}
+        for v in cells:
+            if v.get(Col.CODE) and v.get(Col.STREAM):
+                named.setdefault(v[Col.CODE], v[Col.STREAM])
         return cls(
             rows_by_project=rows_by_project,
             projects=projects,
@@ -222,11 +237,21 @@ class _Plan:
             ),
             streams={key: s for s in streams for key in (s.code, s.name)},
             land=land,
+            named=named,
+            by_id={s.pk: s for s in streams},
         )
 
-    def stream(self, name: str) -> WorkStream | None:
-        """The stream a 专项 cell names (its name or code); the land stream when blank."""
-        return self.streams.get(name) if name else self.land
+    def stream(self, code: str | None, name: str = "") -> WorkStream | None:
+        """The stream a row's project ends up in: the one its 专项 cell names (name or code);
+        when blank, the one another row of the project names; when no row names one, the
+        project's own stream, or the land stream for a new project. So a file without the
+        column (or with it left blank) never moves a project out of its stream. None: the
+        name is not a stream's."""
+        name = name or self.named.get(code, "")
+        if name:
+            return self.streams.get(name)
+        project = self.projects.get(code)
+        return self.by_id[project.work_stream_id] if project else self.land
 
     def check(self, cells: list[tuple[int, dict[str, Any]]]) -> list[LedgerError]:
         """Errors only the database can reveal (units, leaders, completed nodes), on every row.
@@ -281,11 +306,13 @@ class _Plan:
         return errors
 
     def _check_stream(self, number: int, v: dict[str, Any], seen: set[tuple]) -> list:
-        """The 专项 a row names exists; disposal cells are filled on the land stream's rows
-        and left blank on the others' (the parser leaves that to this check when a row
-        names its stream)."""
+        """The 专项 a row names exists; disposal cells are filled on the rows of a project
+        that ends up in the land stream and left blank on the others' (the parser leaves
+        that to this check: only the database knows an existing project's stream)."""
         name = v.get(Col.STREAM, "")
-        stream = self.stream(name)
+        stream = self.stream(v.get(Col.CODE), name)
+        if stream is None and not name:
+            return []  # another row of the project names an unknown stream: refused there
         if stream is None:
             if (v.get(Col.CODE), Col.STREAM, name) in seen:
                 return []
@@ -294,14 +321,25 @@ class _Plan:
             message = _("系统中没有名为“%(name)s”的专项（现有：%(known)s）")
             return [LedgerError(message % {"name": name, "known": known}, number, Col.STREAM)]
         disposal = v.get("disposal")
+        half_blank = v.get(DISPOSAL_HALF_BLANK, ())
         if stream.is_land and disposal == ():
             return [
                 LedgerError(_("不能为空"), number, column) for column in (Col.METHODS, Col.AREAS)
             ]
-        if not stream.is_land and disposal:
+        if stream.is_land:
+            return [LedgerError(_("不能为空"), number, column) for column in half_blank]
+        if not (disposal or half_blank):
+            return []
+        if name or v.get(Col.CODE) in self.named:
             message = _("“%(name)s”不是土地处置专项，处置方式和面积应留空")
-            return [LedgerError(message % {"name": stream.name}, number, Col.METHODS)]
-        return []
+        else:
+            # An older file (or a blank 专项 cell): the project keeps the stream it has.
+            message = _(
+                "项目“%(code)s”在系统中属于“%(name)s”，不是土地处置专项，处置方式和面积应留空"
+                "（如确需改为“%(land)s”，请在专项列注明）"
+            )
+        values = {"code": v.get(Col.CODE), "name": stream.name, "land": self.land.name}
+        return [LedgerError(message % values, number, Col.METHODS)]
 
     def leader(self, name: str) -> tuple[User | None, str]:
         """The active user a 包保领导 cell names (username first, then full name), or why not.
@@ -379,8 +417,8 @@ class _Plan:
         """Create or update the project and its disposal lines from its rows."""
         first = rows[0]
         locality = self.units[first.locality]
-        # The file's stream, from the first row that names one (rows agree: parsing).
-        stream = self.stream(next((row.work_stream for row in rows if row.work_stream), ""))
+        # The file's stream (rows agree: parsing); none named keeps an existing project's.
+        stream = self.stream(code)
         values: dict = {"name": first.project_name, "locality": locality, "work_stream": stream}
         enterprise_name = next((row.enterprise for row in rows if row.enterprise), "")
         if enterprise_name:

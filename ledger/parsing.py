@@ -167,7 +167,9 @@ class LedgerRow:
     completed_on: dt.date | None
     owner: str  # "" when not given
     leader: str  # "" when not given
-    work_stream: str = ""  # the 专项 cell: a stream's name or code; "" for the land stream
+    # The 专项 cell: a stream's name or code; "" keeps an existing project's stream (the
+    # land stream for a new project).
+    work_stream: str = ""
 
 
 @dataclass
@@ -209,7 +211,9 @@ def ledger_parse(path_or_file: str | Path | BinaryIO, *, today: dt.date) -> Pars
     for raw in raw_rows:
         parsed.cells.append((raw.number, raw.values))
         parsed.errors.extend(raw.errors)
-        if not raw.errors:
+        # A half-filled disposal pair without a 专项 waits for the database's check, which
+        # refuses it whatever the project's stream: the row is not a good one.
+        if not raw.errors and "disposal" in raw.values:
             parsed.rows.append(raw.to_row())
     parsed.errors.sort(key=LedgerError.sort_key)
     return parsed
@@ -479,9 +483,12 @@ TEXT_COLUMNS = (
     Col.LEADER,
     Col.STREAM,
 )
-# Required only of the land stream's rows: a row naming another stream may leave them blank
-# (the database tells which stream is the land one: importing._Plan.check).
+# Required only of the rows of a project that ends up in the land stream: the database tells
+# which stream that is (importing._Plan.check), since a row that names no stream keeps an
+# existing project's. A row's values hold under this key the blank one of a half-filled pair
+# on a row that names no stream: "不能为空" on land, refused as disposal off it.
 DISPOSAL_COLUMNS = (Col.METHODS, Col.AREAS)
+DISPOSAL_HALF_BLANK = "disposal_half_blank"
 
 
 def parse_cells(raw: RawRow, *, today: dt.date) -> None:
@@ -490,7 +497,7 @@ def parse_cells(raw: RawRow, *, today: dt.date) -> None:
     for column in COLUMNS:
         value = raw.cells.get(column)
         if is_blank(value):
-            if column in REQUIRED and not (names_stream and column in DISPOSAL_COLUMNS):
+            if column in REQUIRED and column not in DISPOSAL_COLUMNS:
                 raw.error(column, _("不能为空"))
             continue
         if column in TEXT_COLUMNS:
@@ -521,12 +528,16 @@ def parse_cells(raw: RawRow, *, today: dt.date) -> None:
             )
         else:
             raw.values["disposal"] = tuple(zip(methods, areas, strict=True))
-    elif names_stream and all(is_blank(raw.cells.get(c)) for c in DISPOSAL_COLUMNS):
+    elif all(is_blank(raw.cells.get(c)) for c in DISPOSAL_COLUMNS):
         raw.values["disposal"] = ()  # another stream's project, or a land one (checked later)
     elif names_stream:
         for column in DISPOSAL_COLUMNS:
             if is_blank(raw.cells.get(column)):
                 raw.error(column, _("处置方式与面积须一同填写或一同留空"))
+    else:
+        blank = tuple(c for c in DISPOSAL_COLUMNS if is_blank(raw.cells.get(c)))
+        if blank:
+            raw.values[DISPOSAL_HALF_BLANK] = blank  # the project's stream decides (checked later)
 
 
 class CellError(ValueError):

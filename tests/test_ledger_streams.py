@@ -1,5 +1,6 @@
-"""The ledger's optional 专项 column: the land stream when absent or blank, disposal cells
-required on the land stream only, unknown streams refusing the whole file."""
+"""The ledger's optional 专项 column: absent or blank, it keeps an existing project's stream
+(a new project's is the land stream); disposal cells required on the land stream only,
+unknown streams refusing the whole file."""
 
 import csv
 import datetime as dt
@@ -7,12 +8,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from ledger.importing import ledger_import
 from organization.selectors import system_user
 from projects.models import DisposalLine, Node, Project, WorkStream
-from tests.factories import LocalityFactory, UnitFactory
+from tests.factories import LocalityFactory, UnitFactory, make_user
 from tests.test_ledger_import import HEADER, ledger_row, write_csv
+from tests.test_pages_ledger import text
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 12, 7, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -166,3 +170,179 @@ def test_write_csv_helper_keeps_the_stream_column(tmp_path):
     with open(path, encoding="utf-8-sig") as f:
         header, row = list(csv.reader(f))
     assert header[-1] == "专项" and row[-1] == "招商引资"
+
+
+# -- a blank or absent 专项 keeps an existing project's stream --------------------------------
+
+INVEST_ROW = {"专项": "招商引资", "处置方式": "", "面积(亩)": ""}
+KEPT_MESSAGE = (
+    "第2行 处置方式：项目“FX-001”在系统中属于“招商引资”，不是土地处置专项，"
+    "处置方式和面积应留空（如确需改为“园区转型升级”，请在专项列注明）"
+)
+
+
+def everything() -> tuple:
+    """All an import could change of the project: stream, fields, lines, nodes, history."""
+    return (
+        list(Project.objects.values_list("code", "name", "work_stream__code", "leader_id")),
+        list(Node.objects.values_list("project__code", "seq", "name", "due_date", "owner")),
+        list(DisposalLine.objects.values_list("project__code", "method", "area_mu")),
+        Project.history.count(),
+        Node.history.count(),
+        DisposalLine.history.count(),
+    )
+
+
+# (the header, the row's cells, the errors); None: the header without the 专项 column.
+OLD_FORMAT_ROWS = [
+    pytest.param(HEADER, {"处置方式": "", "面积(亩)": ""}, [], id="absent-disposal-blank"),
+    pytest.param(WITH_STREAM, {**INVEST_ROW, "专项": ""}, [], id="blank-disposal-blank"),
+    pytest.param(HEADER, {}, [KEPT_MESSAGE], id="absent-disposal-filled"),
+    pytest.param(WITH_STREAM, {"专项": ""}, [KEPT_MESSAGE], id="blank-disposal-filled"),
+    pytest.param(HEADER, {"面积(亩)": ""}, [KEPT_MESSAGE], id="absent-method-only"),
+    pytest.param(WITH_STREAM, {"专项": "", "处置方式": ""}, [KEPT_MESSAGE], id="blank-area-only"),
+]
+
+
+@pytest.mark.parametrize("dry_run", [False, True], ids=["import", "dry-run"])
+@pytest.mark.parametrize(("header", "cells", "errors"), OLD_FORMAT_ROWS)
+def test_a_row_naming_no_stream_keeps_an_existing_projects_stream(
+    tmp_path, invest, header, cells, errors, dry_run
+):
+    # given: a project of the investment stream, imported from the ledger
+    assert run(tmp_path, [ledger_row(**INVEST_ROW)]).errors == []
+    before = everything()
+    # when: a file without the column (or with it blank) names the project again
+    result = run(tmp_path, [ledger_row(**cells)], header=header, dry_run=dry_run)
+    # then: it stays where it is, nothing changed (no history row); disposal cells refused
+    assert [str(error) for error in result.errors] == errors
+    assert result.projects_unchanged == ([] if errors else ["FX-001"])
+    assert result.projects_updated == [] and result.warnings == []
+    assert everything() == before
+    assert Project.objects.get().work_stream == invest
+
+
+# (the existing project's stream or None for a new one, the header, the row's cells,
+#  the errors, the project's stream after, its disposal lines after)
+STREAM_RULES = [
+    pytest.param(None, HEADER, {}, [], "land", [("takeback", "56.30")], id="new-absent"),
+    pytest.param(
+        None, WITH_STREAM, {"专项": ""}, [], "land", [("takeback", "56.30")], id="new-blank"
+    ),
+    pytest.param(
+        None,
+        HEADER,
+        {"面积(亩)": ""},
+        ["第2行 面积(亩)：不能为空"],
+        None,
+        [],
+        id="new-absent-area-blank",
+    ),
+    pytest.param(
+        None,
+        WITH_STREAM,
+        {"专项": "", "处置方式": "", "面积(亩)": ""},
+        ["第2行 处置方式：不能为空", "第2行 面积(亩)：不能为空"],
+        None,
+        [],
+        id="new-blank-disposal-blank",
+    ),
+    pytest.param(
+        "land",
+        HEADER,
+        {"处置方式": "", "面积(亩)": ""},
+        ["第2行 处置方式：不能为空", "第2行 面积(亩)：不能为空"],
+        "land",
+        [("takeback", "56.30")],
+        id="land-absent-disposal-blank",
+    ),
+    pytest.param(
+        "land",
+        HEADER,
+        {"面积(亩)": "60"},
+        [],
+        "land",
+        [("takeback", "60.00")],
+        id="land-absent-area-changed",
+    ),
+    pytest.param(
+        "investment",
+        WITH_STREAM,
+        {"专项": "园区转型升级"},
+        [],
+        "land",
+        [("takeback", "56.30")],
+        id="investment-named-land-moves",
+    ),
+    pytest.param(
+        "land",
+        WITH_STREAM,
+        INVEST_ROW,
+        [],
+        "investment",
+        [("takeback", "56.30")],
+        id="land-named-investment-moves",
+    ),
+]
+
+
+@pytest.mark.parametrize(("given", "header", "cells", "errors", "stream", "lines"), STREAM_RULES)
+def test_the_stream_a_project_ends_up_in_and_its_disposal_rules(
+    tmp_path, invest, given, header, cells, errors, stream, lines
+):
+    # given
+    if given:
+        first = {} if given == "land" else INVEST_ROW
+        assert run(tmp_path, [ledger_row(**first)]).errors == []
+    history = Project.history.count()
+    # when
+    result = run(tmp_path, [ledger_row(**cells)], header=header)
+    # then
+    assert [str(error) for error in result.errors] == errors
+    assert list(Project.objects.values_list("work_stream__code", flat=True)) == (
+        [stream] if stream else []
+    )
+    assert [
+        (method, str(area))
+        for method, area in DisposalLine.objects.values_list("method", "area_mu")
+    ] == lines
+    moved = given is not None and stream != given
+    assert Project.history.count() == history + (1 if moved or (given is None and stream) else 0)
+
+
+def test_a_row_naming_no_stream_follows_the_row_of_its_project_that_names_one(tmp_path, invest):
+    # given: the second row of an investment project leaves 专项 blank, disposal blank
+    rows = [
+        ledger_row(**INVEST_ROW),
+        ledger_row(**{**INVEST_ROW, "专项": "", "节点序号": "2", "节点名称": "签约"}),
+    ]
+    # when
+    result = run(tmp_path, rows)
+    # then
+    assert result.errors == []
+    assert Project.objects.get().work_stream == invest
+    assert Node.objects.count() == 2 and DisposalLine.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("cells", "shown"),
+    [
+        ({"处置方式": "", "面积(亩)": ""}, "项目 0 0 1"),
+        ({}, KEPT_MESSAGE),
+    ],
+    ids=["disposal-blank", "disposal-filled"],
+)
+def test_the_upload_pages_dry_run_reports_the_same(client, tmp_path, invest, cells, shown):
+    # given: an investment project, and the office with an older file naming it
+    run(tmp_path, [ledger_row(**INVEST_ROW)])
+    client.force_login(make_user("supervisor", username="dcb"))
+    path = write_csv(tmp_path / "旧台账.csv", [ledger_row(**cells)], header=HEADER)
+    before = everything()
+    # when
+    upload = SimpleUploadedFile("旧台账.csv", path.read_bytes(), content_type="text/csv")
+    response = client.post(reverse("ledger-upload"), {"file": upload}, follow=True)
+    # then
+    body = text(response)
+    assert shown in body
+    assert "更新项目" not in body
+    assert everything() == before
