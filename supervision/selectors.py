@@ -541,12 +541,18 @@ def coverage_overview(*, user) -> CoverageOverview:
     )
 
 
+def sees_supervision_items(*, user) -> bool:
+    """Whether the user may see the priority supervision items (the list and any figure drawn
+    from them): leaders and the supervision office; unit staff alone may not."""
+    scope = user_scope(user=user)
+    return scope.is_leader or scope.is_supervisor or scope.sees_all
+
+
 def supervision_item_list(*, user, status: str | None = None) -> QuerySet[SupervisionItem]:
     """The priority supervision list, on the nodes the user may see: for leaders and the
     supervision office; anyone else is refused. Each item comes with its node's `overdue`
     (overdue_annotate) and its last inspection (`last_mode`, `last_on`, `last_text`)."""
-    scope = user_scope(user=user)
-    if not (scope.is_leader or scope.is_supervisor or scope.sees_all):
+    if not sees_supervision_items(user=user):
         raise PermissionDenied(_("只有领导和督查办可以查看重点督办事项。"))
     items = SupervisionItem.objects.visible_to(user).select_related(
         "node__project__locality", "unit", "card", "closed_by"

@@ -34,6 +34,7 @@ from supervision.services import (
     node_archive,
     node_change_due_date,
     node_complete,
+    project_archive,
     recommitment_decide,
     supervision_item_close,
     sweep_run,
@@ -202,7 +203,7 @@ def test_staff_see_only_their_units_figures(w, frozen):
     assert data["nodes"] == 5
     assert [row["name"] for row in data["by_unit"]] == ["县自然资源局"]
     assert data["by_unit"][0]["lights"] == land
-    assert (data["cards"]["yellow"], data["cards"]["red"], data["items"]["open"]) == (3, 1, 1)
+    assert (data["cards"]["yellow"], data["cards"]["red"], data["items"]) == (3, 1, None)
     assert table["total"] == {"projects": 1, "area_mu": "10.00"}
     assert table["methods"][1] == {"method": "grafting", "projects": 0, "area_mu": "0.00"}
 
@@ -215,6 +216,78 @@ def test_a_leader_sees_the_units_in_charge(w, frozen):
     assert [row["name"] for row in data["by_unit"]] == ["县住建局"]
     assert data["by_locality"][0]["lights"] == lights(red=1, awaiting_approval=1, lagging=1)
     assert (data["cards"]["yellow"], data["cards"]["red"], data["items"]["open"]) == (2, 1, 1)
+
+
+def test_staff_get_no_supervision_item_figures_as_the_item_list_refuses_them(w, frozen):
+    # given
+    staff = w.users["staff"]
+    client = Client()
+    client.force_login(staff)
+    for as_of in ("", "2026-11-20"):
+        # when
+        data = api(staff, f"stats/overview/?as_of={as_of}").json()
+        page = client.get(reverse("home") + f"?as_of={as_of}")
+        # then: no item count anywhere, the rows' item fields null
+        assert data["items"] is None, as_of
+        assert [
+            (row["name"], row["items_open"], row["oldest_days"])
+            for row in data["by_locality"] + data["by_unit"]
+        ] == [("桃花镇", None, None), ("县自然资源局", None, None)]
+        body = page.content.decode()
+        assert page.status_code == 200
+        assert 'id="items"' not in body and 'id="chart-ages"' not in body
+        assert "督办中" not in body and "最久(天)" not in body
+        assert "ages" not in page.context["charts"]
+        figures = page.context["figures"]
+        assert (figures.sees_items, figures.items_open, figures.item_ages) == (False, None, None)
+    # and the item list refuses them the same
+    assert api(staff, "supervision-items/").status_code == 403
+
+
+def test_the_schema_says_the_item_figures_may_be_null():
+    # when
+    schemas = Client().get("/api/v1/openapi.json").json()["components"]["schemas"]
+    # then
+    overview, row = schemas["OverviewOut"], schemas["BreakdownOut"]
+    assert overview["properties"]["items"]["anyOf"] == [
+        {"$ref": "#/components/schemas/ItemsOut"},
+        {"type": "null"},
+    ]
+    assert "items" in overview["required"]
+    for name in ("items_open", "oldest_days"):
+        assert row["properties"][name]["anyOf"] == [{"type": "integer"}, {"type": "null"}]
+        assert "null" in row["properties"][name]["description"]
+
+
+@pytest.mark.parametrize(
+    ("role", "items", "rows"),
+    [
+        ("leader", 1, [("桃花镇", 1, 13), ("县自然资源局", 1, 13)]),
+        ("leader_other", 1, [("桃花镇", 1, 13), ("县住建局", 1, 13)]),
+        ("office", 2, [("桃花镇", 2, 13), ("县住建局", 1, 13), ("县自然资源局", 1, 13)]),
+        ("principal", 2, [("桃花镇", 2, 13), ("县住建局", 1, 13), ("县自然资源局", 1, 13)]),
+    ],
+)
+def test_leaders_and_the_office_keep_the_item_figures(w, frozen, role, items, rows):
+    # given
+    user = w.users[role]
+    client = Client()
+    client.force_login(user)
+    # when
+    data = api(user, "stats/overview/").json()
+    page = client.get(reverse("home"))
+    # then
+    assert (data["items"]["open"], data["items"]["oldest_days"]) == (items, 13)
+    assert [a["count"] for a in data["items"]["ages"]] == [0, items, 0, 0]
+    assert [
+        (row["name"], row["items_open"], row["oldest_days"])
+        for row in data["by_locality"] + data["by_unit"]
+    ] == rows
+    body = page.content.decode()
+    assert f'<b data-figure="items">{items}</b>' in body
+    assert 'id="chart-ages"' in body
+    assert body.count("最久(天)") == 2 + len(rows)  # both tables' headers, each row's label
+    assert page.context["charts"]["ages"]["values"] == [0, items, 0, 0]
 
 
 def test_a_leader_covering_an_enterprise_sees_its_projects_figures(w, frozen):
@@ -343,6 +416,98 @@ def test_what_happens_after_a_day_does_not_change_that_days_figures(w, frozen):
     )
     assert (today.items_open, today.red) == (0, 1)
     assert disposal_table(user=office).rows[2].area_mu == Decimal("5.50")
+
+
+def test_an_archived_project_is_off_the_dashboard_from_the_day_it_was_archived(w, frozen):
+    """Archived projects count nowhere on the dashboard: not their nodes' lights, cards and
+    items, nor their disposal lines; as of a day before the archiving they all count."""
+    # given: FX-002 (the housing department's nodes, 2 yellow and 1 red card, one item, the
+    # grafting line of 10 mu) archived on 11-28
+    office = w.users["office"]
+    frozen.move_to(at("2026-11-28 10:00"))
+    project_archive(project=w.other_project, actor=office, reason="项目终止。")
+    frozen.move_to(NOW)
+
+    def counted(figures):
+        return (
+            figures.nodes,
+            figures.yellow,
+            figures.red,
+            figures.items_open,
+            figures.items_oldest_days,
+            [(row.name, row.nodes, row.yellow, row.red, row.items_open) for row in figures.by_unit],
+            [(row.projects, row.area_mu) for row in figures.disposal.rows],
+            (figures.disposal.projects, figures.disposal.area_mu),
+        )
+
+    ten, none = Decimal("10.00"), Decimal("0.00")
+    # when / then: today, and at the end of the day it was archived, FX-001 alone
+    assert counted(dashboard(user=office)) == (
+        5,
+        3,
+        1,
+        1,
+        13,
+        [("县自然资源局", 5, 3, 1, 1)],
+        [(1, ten), (0, none), (0, none)],
+        (1, ten),
+    )
+    assert counted(dashboard(user=office, as_of=dt.date(2026, 11, 28))) == (
+        5,
+        3,
+        1,
+        1,
+        11,
+        [("县自然资源局", 5, 3, 1, 1)],
+        [(1, ten), (0, none), (0, none)],
+        (1, ten),
+    )
+    # the day before, both projects
+    assert counted(dashboard(user=office, as_of=dt.date(2026, 11, 27))) == (
+        8,
+        5,
+        2,
+        2,
+        10,
+        [("县住建局", 3, 2, 1, 1), ("县自然资源局", 5, 3, 1, 1)],
+        [(1, ten), (1, ten), (0, none)],
+        (2, Decimal("20.00")),
+    )
+    # and the API says the same
+    data = figures_of(api(office, "stats/overview/"))
+    assert (data["nodes"], data["cards"]["yellow"], data["cards"]["red"]) == (5, 3, 1)
+    assert (data["items"]["open"], [row["name"] for row in data["by_unit"]]) == (
+        1,
+        ["县自然资源局"],
+    )
+    assert api(office, "stats/disposal-methods/").json()["total"] == {
+        "projects": 1,
+        "area_mu": "10.00",
+    }
+    before = figures_of(api(office, "stats/overview/?as_of=2026-11-27"))
+    assert (before["cards"]["yellow"], before["cards"]["red"], before["items"]["open"]) == (
+        5,
+        2,
+        2,
+    )
+
+
+def test_an_archived_nodes_cards_and_items_are_not_counted(w, frozen):
+    # given: a_red (its red card and its item; its yellow card of 11-11) archived today
+    office = w.users["office"]
+    before = dashboard(user=office, as_of=dt.date(2026, 11, 29))
+    node_archive(node=w.node("a_red"), actor=office, reason="合并到下一节点。")
+    # when
+    figures = dashboard(user=office)
+    # then
+    assert (figures.nodes, figures.yellow, figures.red, figures.items_open) == (7, 4, 1, 1)
+    assert [(row.name, row.yellow, row.red, row.items_open) for row in figures.by_unit] == [
+        ("县住建局", 2, 1, 1),
+        ("县自然资源局", 2, 0, 0),
+    ]
+    # the day before is as it was
+    assert (before.nodes, before.yellow, before.red, before.items_open) == (8, 5, 2, 2)
+    assert dashboard(user=office, as_of=dt.date(2026, 11, 29)) == before
 
 
 def test_the_due_date_held_that_day_decides_the_light_of_that_day(w, frozen):
@@ -750,6 +915,10 @@ def test_the_dashboard_costs_a_fixed_number_of_queries(w, django_assert_max_num_
             NODE_LIST_PIN,
         )
         response = client.get(reverse("home"))
+        # staff: the same pin (their page reads no items)
+        staff = Client()
+        staff.force_login(w.users["staff"])
+        queries_of(django_assert_max_num_queries, staff, reverse("home"), DASHBOARD_PIN)
     assert response.context["figures"].nodes == 8 + 2 * extra
     assert response.context["figures"].red == 2 + extra
     assert "新镇" in body or extra == 0

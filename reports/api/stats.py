@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Literal
 
 from django.core.exceptions import ValidationError
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from core.api.schemas import READ_ERRORS, decimal2
 
@@ -90,8 +90,12 @@ class BreakdownOut(Schema):
     lights: dict[str, int]
     yellow: int
     red: int
-    items_open: int
-    oldest_days: int | None
+    items_open: int | None = Field(
+        description="督办中的重点督办事项数；无权查看重点督办事项（仅单位工作人员）时为 null"
+    )
+    oldest_days: int | None = Field(
+        description="督办中事项最久已督办天数；无事项或无权查看重点督办事项时为 null"
+    )
 
 
 class OverviewOut(Schema):
@@ -100,7 +104,9 @@ class OverviewOut(Schema):
     nodes: int
     lights: list[LightOut]
     cards: CardsOut
-    items: ItemsOut
+    items: ItemsOut | None = Field(
+        description="督办中的重点督办事项；无权查看重点督办事项（仅单位工作人员）时为 null"
+    )
     by_locality: list[BreakdownOut]
     by_unit: list[BreakdownOut]
 
@@ -122,7 +128,9 @@ def _breakdown(row: Breakdown) -> dict:
 def stats_overview(request, params: Query[OverviewParams]):
     """The dashboard's counts in the caller's scope: node lights, this year's cards week by
     week, the open supervision items and how long they have been open, the same by locality
-    and by unit. `as_of=YYYY-MM-DD` (today or earlier) gives them as they stood at the end of
+    and by unit. Archived nodes and the nodes of archived projects are not counted. The items
+    are for leaders and the supervision office: for unit staff `items` is null, and so are
+    `items_open` and `oldest_days` in every row. `as_of=YYYY-MM-DD` (today or earlier) gives them as they stood at the end of
     that day; `work_stream` (a 专项 code) counts one stream."""
     form = DashboardForm(params.dict(exclude_none=True))
     if not form.is_valid():
@@ -157,7 +165,9 @@ def stats_overview(request, params: Query[OverviewParams]):
                 {"label": a.label, "min_days": a.low, "max_days": a.high, "count": a.count}
                 for a in figures.item_ages
             ],
-        },
+        }
+        if figures.sees_items
+        else None,
         "by_locality": [_breakdown(row) for row in figures.by_locality],
         "by_unit": [_breakdown(row) for row in figures.by_unit],
     }

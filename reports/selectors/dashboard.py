@@ -32,7 +32,11 @@ from projects.models import DisposalLine, Node, ProgressReport, Project, WorkStr
 from supervision import rules
 from supervision.choices import CardKind, Light
 from supervision.models import Card, Recommitment, SupervisionItem
-from supervision.selectors import escalation_policies_load, nodes_with_light
+from supervision.selectors import (
+    escalation_policies_load,
+    nodes_with_light,
+    sees_supervision_items,
+)
 
 CENT = Decimal("0.01")
 
@@ -66,22 +70,41 @@ class DisposalTable:
     area_mu: Decimal
 
 
-def _land_projects(user) -> QuerySet[Project]:
-    """The land stream's projects the user may see (the only ones with disposal methods)."""
-    return Project.objects.visible_to(user).filter(work_stream__is_land=True)
+def _on_the_books(end: dt.datetime | None, prefix: str = "") -> Q:
+    """Not archived now (`end` None), or not yet archived at `end`. Archiving is never undone,
+    so an `archived_at` at or after the end of a day was not set yet that day."""
+    if end is None:
+        return Q(**{f"{prefix}archived_at__isnull": True})
+    return Q(**{f"{prefix}archived_at__isnull": True}) | Q(**{f"{prefix}archived_at__gte": end})
+
+
+def _node_on_the_books(end: dt.datetime | None, prefix: str = "") -> Q:
+    """The node (reached through `prefix`) and its project both on the books now or at `end`:
+    what the whole dashboard counts, its lights, cards, items and disposal table alike."""
+    return _on_the_books(end, prefix) & _on_the_books(end, f"{prefix}project__")
+
+
+def _land_projects(user, *, end: dt.datetime | None) -> QuerySet[Project]:
+    """The land stream's projects the user may see (the only ones with disposal methods),
+    on the books now or at `end`."""
+    return (
+        Project.objects.visible_to(user)
+        .filter(work_stream__is_land=True)
+        .filter(_on_the_books(end))
+    )
 
 
 def disposal_table(*, user, as_of: dt.date | None = None) -> DisposalTable:
     """Projects and mu per disposal method over the land stream's projects in the user's
     scope, and the distinct projects with their whole area; on `as_of`, the disposal lines
-    as they stood at the end of that day. One query."""
-    projects = _land_projects(user).values("pk")
-    if as_of is None:
+    as they stood at the end of that day. Archived projects are left out (on `as_of`, those
+    archived by the end of that day). One query."""
+    end = None if as_of is None else clock.end_of_day_instant(as_of)
+    projects = _land_projects(user, end=end).values("pk")
+    if end is None:
         lines = DisposalLine.objects.filter(project__in=projects)
     else:
-        lines = _as_of_rows(DisposalLine.history.model, clock.end_of_day_instant(as_of)).filter(
-            project_id__in=projects
-        )
+        lines = _as_of_rows(DisposalLine.history.model, end).filter(project_id__in=projects)
     methods: dict[str, set[int]] = defaultdict(set)
     areas: dict[str, Decimal] = defaultdict(Decimal)
     for project_id, method, area in lines.values_list("project_id", "method", "area_mu"):
@@ -150,14 +173,15 @@ class AgeCount:
 
 @dataclass
 class Breakdown:
-    """The counts of one locality or one unit."""
+    """The counts of one locality or one unit (`items_open` None where the user may not see
+    the supervision items)."""
 
     id: int
     name: str
     lights: dict[str, int] = field(default_factory=lambda: dict.fromkeys(Light.values, 0))
     yellow: int = 0
     red: int = 0
-    items_open: int = 0
+    items_open: int | None = 0
     oldest_days: int | None = None
 
     @property
@@ -175,7 +199,8 @@ class Breakdown:
 
 @dataclass
 class Dashboard:
-    """Everything the dashboard shows, for one user, one day and possibly one work stream."""
+    """Everything the dashboard shows, for one user, one day and possibly one work stream.
+    The supervision item figures are None for whoever may not see the items (unit staff)."""
 
     as_of: dt.date
     live: bool
@@ -186,15 +211,19 @@ class Dashboard:
     yellow: int
     red: int
     weeks: list[WeekCount]
-    items_open: int
+    items_open: int | None
     items_oldest_days: int | None
-    item_ages: list[AgeCount]
+    item_ages: list[AgeCount] | None
     by_locality: list[Breakdown]
     by_unit: list[Breakdown]
 
     @property
     def nodes(self) -> int:
         return sum(row.count for row in self.lights)
+
+    @property
+    def sees_items(self) -> bool:
+        return self.items_open is not None
 
     @property
     def cards(self) -> int:
@@ -272,9 +301,7 @@ def _node_rows(
     place = ("unit_id", "unit__name", "project__locality_id", "project__locality__name")
     if live:
         nodes = nodes_with_light(
-            _scoped_nodes(user, work_stream=work_stream).filter(
-                archived_at__isnull=True, project__archived_at__isnull=True
-            ),
+            _scoped_nodes(user, work_stream=work_stream).filter(_node_on_the_books(None)),
             today=day,
         ).order_by()
         # The pk keeps two alike nodes apart where visible_to makes the query DISTINCT.
@@ -291,11 +318,7 @@ def _node_rows(
     ).order_by("-history_date", "-history_id")
     history = (
         _as_of_rows(Node.history.model, end)
-        .filter(
-            Q(archived_at__isnull=True) | Q(archived_at__gte=end),
-            Q(project__archived_at__isnull=True) | Q(project__archived_at__gte=end),
-            project_id__in=scoped.values("project_id"),
-        )
+        .filter(_node_on_the_books(end), project_id__in=scoped.values("project_id"))
         .annotate(
             in_scope=ExpressionWrapper(Q(id__in=scoped.values("pk")), output_field=BooleanField()),
             project_start=Subquery(project_start.values("start_date")[:1]),
@@ -355,8 +378,9 @@ def _node_rows(
 
 
 def _cards_on(user, *, end: dt.datetime | None, work_stream: WorkStream | None) -> QuerySet[Card]:
-    """The cards in force at `end` (issued before it and not revoked by then), or now."""
-    cards = Card.objects.visible_to(user)
+    """The cards in force at `end` (issued before it and not revoked by then), or now, on
+    nodes on the books then."""
+    cards = Card.objects.visible_to(user).filter(_node_on_the_books(end, "node__"))
     if end is None:
         cards = cards.filter(revoked_at__isnull=True)
     else:
@@ -369,8 +393,9 @@ def _cards_on(user, *, end: dt.datetime | None, work_stream: WorkStream | None) 
 def _items_on(
     user, *, end: dt.datetime | None, work_stream: WorkStream | None
 ) -> QuerySet[SupervisionItem]:
-    """The supervision items open at `end` (opened before it and not closed by then), or now."""
-    items = SupervisionItem.objects.visible_to(user)
+    """The supervision items open at `end` (opened before it and not closed by then), or now,
+    on nodes on the books then."""
+    items = SupervisionItem.objects.visible_to(user).filter(_node_on_the_books(end, "node__"))
     if end is None:
         items = items.filter(closed_at__isnull=True)
     else:
@@ -391,6 +416,9 @@ def dashboard(
     """The dashboard for `user`: node lights, this year's cards week by week, the open
     supervision items and how long they have been open, the same by locality and by unit,
     and the land stream's disposal table; today's, or as it stood at the end of `as_of`.
+    Archived nodes and the nodes of archived projects (on `as_of`, archived by the end of
+    that day) count nowhere. Whoever may not see the supervision items (unit staff, as the
+    item list refuses them) gets no item figure: those are None and not read.
     A fixed number of queries whatever the data size (four today, eight for a past day)."""
     today = clock.today()
     live = as_of is None or as_of >= today
@@ -440,14 +468,19 @@ def dashboard(
             setattr(row, kind, getattr(row, kind) + 1)
 
     # Supervision items open at the end of the day, by how long they have been open.
+    sees_items = sees_supervision_items(user=user)
     ages = []
-    for opened_at, *rest in _items_on(user, end=end, work_stream=work_stream).values_list(
-        "opened_at", *place
-    ):
-        days = (day - clock.local_date(opened_at)).days
-        ages.append(days)
-        for row in rows_of(_Place(*rest)):
-            row.add_item(days)
+    if sees_items:
+        for opened_at, *rest in _items_on(user, end=end, work_stream=work_stream).values_list(
+            "opened_at", *place
+        ):
+            days = (day - clock.local_date(opened_at)).days
+            ages.append(days)
+            for row in rows_of(_Place(*rest)):
+                row.add_item(days)
+    else:
+        for row in (*by_locality.values(), *by_unit.values()):
+            row.items_open = None
 
     if work_stream is None or work_stream.is_land:
         disposal = disposal_table(user=user, as_of=None if live else day)
@@ -466,7 +499,7 @@ def dashboard(
             WeekCount(start, counts[CardKind.YELLOW.value], counts[CardKind.RED.value])
             for start, counts in weeks.items()
         ],
-        items_open=len(ages),
+        items_open=len(ages) if sees_items else None,
         items_oldest_days=max(ages) if ages else None,
         item_ages=[
             AgeCount(
@@ -476,7 +509,9 @@ def dashboard(
                 sum(1 for d in ages if d >= low and (high is None or d <= high)),
             )
             for label, low, high in ITEM_AGES
-        ],
+        ]
+        if sees_items
+        else None,
         by_locality=sorted(by_locality.values(), key=lambda row: row.name),
         by_unit=sorted(by_unit.values(), key=lambda row: row.name),
     )

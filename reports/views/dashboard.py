@@ -14,8 +14,9 @@ PAGE_SIZE = 50
 
 
 def chart_data(figures) -> dict:
-    """The charts' numbers for dashboard.js, the same numbers the tables beside them show."""
-    return {
+    """The charts' numbers for dashboard.js, the same numbers the tables beside them show
+    (no item ages for whoever may not see the supervision items)."""
+    data = {
         "lights": [
             {"name": str(row.light.label), "value": row.count, "colour": row.light.colour}
             for row in figures.lights
@@ -27,12 +28,14 @@ def chart_data(figures) -> dict:
             "colours": {"yellow": Light.YELLOW.colour, "red": Light.RED.colour},
             "names": {"yellow": str(CardKind.YELLOW.label), "red": str(CardKind.RED.label)},
         },
-        "ages": {
+    }
+    if figures.sees_items:
+        data["ages"] = {
             "labels": [row.label for row in figures.item_ages],
             "values": [row.count for row in figures.item_ages],
             "colour": Light.RED.colour,
-        },
-    }
+        }
+    return data
 
 
 def dashboard(request):
@@ -55,7 +58,6 @@ def dashboard(request):
         "stream_code": figures.work_stream.code if figures.work_stream else "",
         "is_staff_only": bool(scope.staff_unit_ids)
         and not (scope.sees_all or scope.leader_unit_ids),
-        "sees_items": scope.sees_all or scope.is_leader,
         "nav_active": "home",
     }
     return render(

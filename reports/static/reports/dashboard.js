@@ -46,7 +46,7 @@
       ]
     });
 
-    chart("chart-ages", {
+    if (data.ages) chart("chart-ages", {
       tooltip: { trigger: "axis" },
       grid: { left: 32, right: 12, top: 16, bottom: 28 },
       xAxis: { type: "category", data: data.ages.labels },
