@@ -653,7 +653,7 @@ class GraceWindow:
     deadline: dt.date  # its last day: the red card is due at the end of it
 
 
-def _policy_in_force(policies: list[EscalationPolicy], day: dt.date) -> EscalationPolicy:
+def policy_in_force(policies: list[EscalationPolicy], day: dt.date) -> EscalationPolicy:
     """The rule in force on `day`; the defaults while no rule has been entered (a fresh
     database), so that a page shows the usual window instead of failing."""
     if not policies:
@@ -672,7 +672,7 @@ def grace_window_compute(
     the day of issue, or of the last rejection, under the rule in force when the card was issued."""
     issued_on = clock.local_date(yellow_issued_at)
     opened_on = clock.local_date(rejected_at) if rejected_at is not None else issued_on
-    workdays = _policy_in_force(policies, issued_on).grace_workdays
+    workdays = policy_in_force(policies, issued_on).grace_workdays
     return GraceWindow(
         opened_on=opened_on,
         workdays=workdays,
@@ -761,7 +761,7 @@ def todo_list(*, user, today: dt.date | None = None) -> list[TodoEntry]:
         return []
     policies = escalation_policies_load()
     calendar = WorkingCalendar.load()
-    horizon = max(_policy_in_force(policies, today).reminder_days or (rules.DUE_SOON_DAYS,))
+    horizon = max(policy_in_force(policies, today).reminder_days or (rules.DUE_SOON_DAYS,))
     nodes = (
         _with_cycle(
             nodes_with_card(

@@ -35,6 +35,7 @@ from supervision.models import Card, Recommitment, SupervisionItem
 from supervision.selectors import (
     escalation_policies_load,
     nodes_with_light,
+    policy_in_force,
     sees_supervision_items,
 )
 
@@ -284,15 +285,6 @@ def _starts(nodes: list[_NodeThen]) -> dict[int, dt.date | None]:
     return previous
 
 
-def _policy_on(day: dt.date) -> rules.EscalationPolicy:
-    """The escalation rule in force on `day` (before the first, the first; the defaults when
-    none has been entered), as nodes_with_card reads its thresholds. One query."""
-    policies = escalation_policies_load()
-    if not policies:
-        return rules.EscalationPolicy(version_id=None, effective_from=day)
-    return rules.policy_on(policies, day)
-
-
 def _node_rows(
     user, *, day: dt.date, live: bool, work_stream: WorkStream | None
 ) -> list[tuple[Light, _Place]]:
@@ -346,7 +338,7 @@ def _node_rows(
         .values_list("node_id", "last")
         .order_by()
     )
-    policy = _policy_on(day)
+    policy = policy_in_force(escalation_policies_load(), day)
     previous_due = _starts(nodes)
     rows = []
     for node in nodes:

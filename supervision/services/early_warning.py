@@ -17,7 +17,7 @@ from projects.models import Node
 
 from .. import rules
 from ..choices import NotificationKind
-from ..selectors import _policy_in_force, escalation_policies_load, nodes_with_lag_facts
+from ..selectors import escalation_policies_load, nodes_with_lag_facts, policy_in_force
 from .notifications import notifications_create
 
 
@@ -41,7 +41,7 @@ def lagging_digest_key(*, unit_id: int, day: dt.date) -> str:
 def lagging_nodes(*, today: dt.date) -> list[LaggingNode]:
     """The open, unarchived nodes of unarchived projects that lag on `today`, each with why, by
     unit, then effective due date and wall-chart order. One query, besides the rules."""
-    policy = _policy_in_force(escalation_policies_load(), today)
+    policy = policy_in_force(escalation_policies_load(), today)
     nodes = (
         nodes_with_lag_facts(
             Node.objects.filter(
@@ -152,7 +152,7 @@ def lagging_digest_send(*, as_of: dt.datetime | None = None) -> int:
     made; a second run in the same week makes none."""
     as_of = as_of or clock.now()
     today = clock.local_date(as_of)
-    policy = _policy_in_force(escalation_policies_load(), today)
+    policy = policy_in_force(escalation_policies_load(), today)
     made = 0
     for _unit_id, group in groupby(lagging_nodes(today=today), key=lambda e: e.node.unit_id):
         entries = list(group)
