@@ -291,3 +291,27 @@ def test_nothing_under_the_api_redirects_to_the_login_page(client, db, path):
     # then
     assert response.status_code in {200, 404}
     assert "Location" not in response
+
+
+def test_no_two_schemas_of_the_api_share_a_name():
+    """The OpenAPI document keys its components by class name: a second schema of the same
+    name would silently describe the first one's answers."""
+    from ninja import Schema
+
+    import nodetrack.api  # noqa: F401  (every router, so every schema, is imported)
+
+    def ours(cls):
+        for sub in cls.__subclasses__():
+            if sub.__module__.split(".")[0] in {
+                "core",
+                "organization",
+                "projects",
+                "scoring",
+                "supervision",
+                "reports",
+            }:
+                yield sub
+            yield from ours(sub)
+
+    names = [cls.__name__ for cls in set(ours(Schema))]
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []

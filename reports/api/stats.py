@@ -14,7 +14,7 @@ from ..selectors.dashboard import Breakdown, dashboard, disposal_table
 router = Router(tags=["统计与通报"])
 
 
-class MethodOut(Schema):
+class DisposalMethodOut(Schema):
     method: Literal["takeback", "grafting", "self_upgrade"]
     projects: int
     area_mu: str
@@ -26,7 +26,7 @@ class TotalOut(Schema):
 
 
 class DisposalOut(Schema):
-    methods: list[MethodOut]
+    methods: list[DisposalMethodOut]
     total: TotalOut
 
 
