@@ -841,6 +841,7 @@ def test_a_crowded_row_names_the_nodes_that_fit_and_numbers_the_rest(w, crowded)
     assert re.findall(r'<text class="bm-seq"[^>]*>([^<]*)</text>', tr) == ["1", "2", "3", "6"]
     assert '<svg class="bm-svg" width="100%" height="60"' in tr
     assert tr.count("<title>") == 6
+    assert "节点名称放不下时只标序号，全称见节点提示" in html
     assert "<title>1. 摸底调查（权属、面积、现状） · 县自然资源局 · 计划 2027年3月1日" in tr
     assert 'aria-label="4. 与企业协商谈判 · 县自然资源局 · 计划 2027年3月8日 · 正常推进"' in tr
 
