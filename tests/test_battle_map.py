@@ -15,7 +15,16 @@ from organization.choices import CoverageTarget
 from organization.models import Coverage
 from projects.models import WorkStream
 from projects.services import node_progress_report
-from reports.selectors.battle_map import Marker, Window, battle_map_page, labels_placed, months_add
+from reports.selectors.battle_map import (
+    DESK,
+    PDF_A3,
+    Marker,
+    Window,
+    battle_map_page,
+    labels_placed,
+    months_add,
+    text_em,
+)
 from supervision.choices import Light
 from supervision.services import node_complete, recommitment_submit, sweep_run
 from tests.factories import (
@@ -607,37 +616,160 @@ def test_the_selector_costs_three_queries_at_any_size(w, frozen, extra, django_a
     assert len(page.rows) == (20 if extra else 4)
 
 
-def marker(node_id: int, x: float, name: str = "节点名称") -> Marker:
+def marker(
+    node_id: int,
+    x: float,
+    name: str = "节点名称",
+    light: Light = Light.ON_TRACK,
+    before_window: bool = False,
+) -> Marker:
     return Marker(
         node_id=node_id,
         seq=node_id,
         name=name,
         unit_name="县自然资源局",
-        light=Light.ON_TRACK,
+        light=light,
         planned=TODAY,
         committed=None,
         planned_x=x,
         held_x=x,
-        before_window=False,
+        before_window=before_window,
         after_window=False,
-        label_above=True,
         title="",
     )
 
 
+def markers_at(*spots) -> list[Marker]:
+    """Markers numbered 1, 2, … from x, or (x, light), or (x, light, name, before the window)."""
+    made = []
+    defaults = (None, Light.ON_TRACK, "节点名称", False)
+    for seq, spot in enumerate(spots, start=1):
+        given = spot if isinstance(spot, tuple) else (spot,)
+        x, light, name, before = given + defaults[len(given) :]
+        made.append(marker(seq, x, name=name, light=light, before_window=before))
+    return made
+
+
+DONE, RED = Light.DONE, Light.RED
+LONG = "摸底调查（权属、面积、现状）"  # drawn as 摸底调查（权属、… (8 characters and …)
+
+
+# On a 1000 px track 1 em (11 px) is 1.1%: "1.节点名称" (2 × 0.55 + 4 em) is 5.61% wide, a
+# number 0.605%, and two labels of a lane keep 0.55% (half an em) apart.
 @pytest.mark.parametrize(
-    ("xs", "above"),
+    ("markers", "track_px", "names", "expected"),
     [
-        ([10.0, 40.0, 70.0], [True, True, True]),  # far apart: all above
-        ([10.0, 12.0, 40.0], [True, False, True]),  # the second would run into the first
-        ([10.0, 11.0, 12.0], [True, False, True]),  # three in a row: the side freed first
-        ([12.0, 10.0], [False, True]),  # placed in date order, returned in the given order
+        # far apart: every name in the lane above
+        (
+            markers_at(10.0, 40.0, 70.0),
+            1000,
+            True,
+            [("1.节点名称", 0, "middle"), ("2.节点名称", 0, "middle"), ("3.节点名称", 0, "middle")],
+        ),
+        # 7% apart: room for both names above (12.805 + 0.55 <= 14.195)
+        (
+            markers_at(10.0, 17.0),
+            1000,
+            True,
+            [("1.节点名称", 0, "middle"), ("2.节点名称", 0, "middle")],
+        ),
+        # the same two on a 500 px track: the first name runs into the second's number above,
+        # so it goes below
+        (
+            markers_at(10.0, 17.0),
+            500,
+            True,
+            [("1.节点名称", 1, "middle"), ("2.节点名称", 0, "middle")],
+        ),
+        # 3% apart: below, then above
+        (
+            markers_at(10.0, 13.0),
+            1000,
+            True,
+            [("1.节点名称", 1, "middle"), ("2.节点名称", 0, "middle")],
+        ),
+        # five nodes 10 px apart: numbers take turns above and below, one name finds the
+        # second lane below, the others keep their numbers
+        (
+            markers_at(10.0, 11.0, 12.0, 13.0, 14.0),
+            1000,
+            True,
+            [
+                ("1.节点名称", 2, "middle"),
+                ("2", 1, "middle"),
+                ("3", 0, "middle"),
+                ("4", 1, "middle"),
+                ("5", 0, "middle"),
+            ],
+        ),
+        # four on one day: three lanes, three names; the fourth marker stands alone
+        (
+            markers_at(50.0, 50.0, 50.0, 50.0),
+            1000,
+            True,
+            [
+                ("1.节点名称", 0, "middle"),
+                ("2.节点名称", 1, "middle"),
+                ("3.节点名称", 2, "middle"),
+                ("", 0, "middle"),
+            ],
+        ),
+        # ... unless it is red: the most telling light is placed first, a done node loses out
+        (
+            markers_at(50.0, 50.0, 50.0, (50.0, RED)),
+            1000,
+            True,
+            [
+                ("1.节点名称", 1, "middle"),
+                ("2.节点名称", 2, "middle"),
+                ("", 0, "middle"),
+                ("4.节点名称", 0, "middle"),
+            ],
+        ),
+        # near the edges a label grows inwards, from or to its marker
+        (
+            markers_at(2.0, 98.5),
+            1000,
+            True,
+            [("1.节点名称", 0, "start"), ("2.节点名称", 0, "end")],
+        ),
+        # a long name is cut, a node before the window points left and starts on its marker:
+        # 12.21% wide (1.5 to 13.71), it would run into 2's number above (13.70), so goes below
+        (
+            markers_at((1.5, DONE, LONG, True), (14.0, DONE, "补偿款支付")),
+            1000,
+            True,
+            [("◀1.摸底调查（权属、…", 1, "start"), ("2.补偿款支付", 0, "middle")],
+        ),
+        # numbers only (a phone): 10 px apart, above and below by turns
+        (
+            markers_at(10.0, 11.0, 12.0),
+            1000,
+            False,
+            [("1", 0, "middle"), ("2", 1, "middle"), ("3", 0, "middle")],
+        ),
+        # given out of date order, returned in the given order
+        (
+            markers_at(13.0, 10.0),
+            1000,
+            True,
+            [("1.节点名称", 0, "middle"), ("2.节点名称", 1, "middle")],
+        ),
     ],
 )
-def test_labels_go_above_unless_they_would_run_into_their_neighbour(xs, above):
-    placed = labels_placed([marker(i + 1, x) for i, x in enumerate(xs)])
-    assert [m.label_above for m in placed] == above
-    assert [m.held_x for m in placed] == xs
+def test_a_label_is_drawn_only_where_it_does_not_run_into_another(
+    markers, track_px, names, expected
+):
+    placed = labels_placed(markers, track_px=track_px, names=names)
+    assert [(label.text, label.lane, label.anchor) for label in placed] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "em"),
+    [("12", 1.1), ("补偿款支付", 5.0), ("1.摸底调查（权属、…", 10.1), ("◀3", 1.55), ("", 0.0)],
+)
+def test_a_labels_width_is_estimated_from_its_characters(text, em):
+    assert text_em(text) == pytest.approx(em)
 
 
 def test_the_most_telling_light_is_drawn_last(w, frozen):
@@ -649,3 +781,108 @@ def test_the_most_telling_light_is_drawn_last(w, frozen):
         (4, "on_track"),
         (2, "red"),
     ]
+
+
+@pytest.fixture
+def crowded(w, frozen):
+    """FX-009: six nodes of the land unit, five of them two or three days apart in March."""
+    baiyun = LocalityFactory(name="白云镇")
+    project = ProjectFactory(code="FX-009", name="某建材厂低效用地收储项目", locality=baiyun)
+    dates = [(3, 1), (3, 3), (3, 5), (3, 8), (3, 10), (4, 20)]
+    names = [
+        "摸底调查（权属、面积、现状）",
+        "土地及地上附着物评估",
+        "收回方案报县政府审批",
+        "与企业协商谈判",
+        "签订土地收回协议",
+        "补偿款支付",
+    ]
+    for seq, ((month, day), name) in enumerate(zip(dates, names, strict=True), start=1):
+        NodeFactory(
+            project=project, seq=seq, unit=w["land"], name=name, due_date=dt.date(2027, month, day)
+        )
+    return project
+
+
+def labels_of(row, which: str) -> list[tuple[int, str, int]]:
+    return [(m.seq, getattr(m, which).text, getattr(m, which).lane) for m in row.markers]
+
+
+def test_a_crowded_row_names_the_nodes_that_fit_and_numbers_the_rest(w, crowded):
+    # when
+    response = client_for(w["users"]["office"]).get(MAP, {"locality": "白云镇"})
+    # then: five nodes within 2.4% of the width (22 px at a desk): their numbers take three
+    # lanes, one name finds room in the lane below; the sixth, 11% away, has its name above
+    (row,) = response.context["map"].rows
+    assert [(m.seq, m.light.value, m.held_x) for m in row.markers] == [
+        (1, "on_track", 48.01),
+        (2, "on_track", 48.54),
+        (3, "on_track", 49.07),
+        (4, "on_track", 49.87),
+        (5, "on_track", 50.4),
+        (6, "on_track", 61.29),
+    ]
+    assert labels_of(row, "name_label") == [
+        (1, "1", 0),
+        (2, "2", 1),
+        (3, "3.收回方案报县政府…", 2),
+        (4, "4", 0),
+        (5, "5", 1),
+        (6, "6.补偿款支付", 0),
+    ]
+    # on a phone (numbers only, 340 px) 4 and 5 are too close to be numbered: markers alone
+    assert labels_of(row, "seq_label") == [
+        (1, "1", 0),
+        (2, "2", 1),
+        (3, "3", 2),
+        (4, "", 0),
+        (5, "", 0),
+        (6, "6", 0),
+    ]
+    assert (row.height, row.phone_height) == (60, 60)
+    # the page draws exactly those labels, in their lanes; every node keeps its full name
+    # in its tooltip and its accessible name
+    html = response.content.decode()
+    tr = re.search(r'<tr class="bm-row" data-project="FX-009">.*?</tr>', html, re.S).group(0)
+    assert re.findall(r'<text class="bm-name" x="[\d.]+%" y="(\d+)"[^>]*>([^<]*)</text>', tr) == [
+        ("10", "1"),
+        ("42", "2"),
+        ("56", "3.收回方案报县政府…"),
+        ("10", "4"),
+        ("42", "5"),
+        ("10", "6.补偿款支付"),
+    ]
+    assert re.findall(r'<text class="bm-seq"[^>]*>([^<]*)</text>', tr) == ["1", "2", "3", "6"]
+    assert '<svg class="bm-svg" width="100%" height="60"' in tr
+    assert tr.count("<title>") == 6
+    assert "节点名称放不下时只标序号，全称见节点提示" in html
+    assert "<title>1. 摸底调查（权属、面积、现状） · 县自然资源局 · 计划 2027年3月1日" in tr
+    assert 'aria-label="4. 与企业协商谈判 · 县自然资源局 · 计划 2027年3月8日 · 正常推进"' in tr
+
+
+def test_the_a3_pdf_places_the_labels_on_its_wider_track(w, crowded):
+    # when: the same row laid out for the A3 sheet (about 1180 px of track)
+    window = Window(start=dt.date(2026, 9, 7), end=dt.date(2027, 9, 7), today=TODAY)
+    page = battle_map_page(
+        user=w["users"]["office"], window=window, locality=crowded.locality, layout=PDF_A3
+    )
+    desk = battle_map_page(
+        user=w["users"]["office"], window=window, locality=crowded.locality, layout=DESK
+    )
+    # then: the numbers fit in two lanes there (10 px apart), so the second lane below goes
+    # to the first node's name; no numbers for a phone
+    (row,) = page.rows
+    assert labels_of(row, "name_label") == [
+        (1, "1.摸底调查（权属、…", 2),
+        (2, "2", 1),
+        (3, "3", 0),
+        (4, "4", 1),
+        (5, "5", 0),
+        (6, "6.补偿款支付", 0),
+    ]
+    assert labels_of(row, "seq_label") == [(seq, "", 0) for seq in range(1, 7)]
+    assert labels_of(desk.rows[0], "name_label")[2] == (3, "3.收回方案报县政府…", 2)
+    # and the PDF is drawn
+    response = client_for(w["users"]["office"]).get("/map/pdf/", {"locality": "白云镇"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"

@@ -63,9 +63,35 @@ DRAW_ORDER = [
     Light.AWAITING_APPROVAL,
     Light.RED,
 ]
-# How much of the chart's width (in %) one character of a node's label takes, at a desk's
-# width and on an A3 sheet alike: enough to keep neighbouring labels apart.
-LABEL_CHAR_SHARE = 1.25
+# Node labels: 11 px text in lanes around the row's markers. A label is drawn only where it
+# does not run into another label of its lane; its width is estimated from its characters
+# (a CJK or other wide character 1 em, an ASCII one 0.55 em), against a nominal width of the
+# row's track for each output, since the chart's x positions are percentages of it.
+LABEL_FONT_PX = 11
+LABEL_GAP_EM = 0.5  # the least room between two labels of a lane
+# The lanes' text baselines: above the markers, below them, and a second lane below.
+LANE_Y = (10, 42, 56)
+ROW_HEIGHT = 44  # a row with labels above and below its markers
+ROW_HEIGHT_THIRD_LANE = 60  # a row that needs the second lane below
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The nominal width (px) of a row's track in an output: node names are placed against
+    `names_px`; on a phone, where only numbers are shown, against `numbers_px` (None: the
+    output has no phone view)."""
+
+    names_px: int
+    numbers_px: int | None = None
+
+
+# The desk's track at 1280 px wide (929 px measured; 914 px beside a classic scrollbar; less a
+# margin); a phone's at 390 px (342 px); the A3 landscape PDF's (400 mm less the 78 mm project
+# column: about 1200 px). A wider screen or the browser's A3 print only gives the labels more
+# room; a screen between a phone and a 1280 px desk shows the phone's numbers
+# (battle_map.css), never names placed for a wider track than it has.
+DESK = Layout(names_px=900, numbers_px=340)
+PDF_A3 = Layout(names_px=1180)
 
 
 class CardChoice:
@@ -155,6 +181,26 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Label:
+    """What stands beside a marker: its text ("" for none: the marker alone, its name in its
+    tooltip), the lane it is in (0 above the row's markers, 1 below, 2 further below) and how
+    it is anchored on the marker's x."""
+
+    text: str = ""
+    lane: int = 0
+    anchor: str = "middle"
+
+    @property
+    def y(self) -> int:
+        return LANE_Y[self.lane]
+
+
+def text_em(text: str) -> float:
+    """A text's estimated width in em: an ASCII character 0.55, any other (CJK) 1."""
+    return sum(0.55 if ord(char) < 128 else 1.0 for char in text)
+
+
+@dataclass(frozen=True)
 class Marker:
     """One node on a row: where its baseline and its promise fall, its light and its words."""
 
@@ -169,8 +215,9 @@ class Marker:
     held_x: float
     before_window: bool  # its date is before the window: drawn at the left edge
     after_window: bool  # its date is after the window: drawn at the right edge
-    label_above: bool
     title: str  # everything about the node in one line, for the tooltip and screen readers
+    name_label: Label = Label()  # at a desk and in a PDF: the name, else the number
+    seq_label: Label = Label()  # on a phone: the number only
 
     @property
     def mark(self) -> str:
@@ -214,20 +261,19 @@ class Marker:
     def label(self) -> str:
         """The seq and the name, short enough to stand beside the marker on a wall chart."""
         name = self.name if len(self.name) <= 9 else self.name[:8] + "…"
-        if self.before_window:
-            return f"◀{self.seq}.{name}"
-        if self.after_window:
-            return f"{self.seq}.{name}▶"
-        return f"{self.seq}.{name}"
+        return self._pointed(f"{self.seq}.{name}")
 
     @property
-    def label_anchor(self) -> str:
-        """Labels near an edge grow inwards, so none is cut off."""
-        if self.held_x < 6:
-            return "start"
-        if self.held_x > 94:
-            return "end"
-        return "middle"
+    def number(self) -> str:
+        """The seq alone: what the marker keeps where its name does not fit."""
+        return self._pointed(str(self.seq))
+
+    def _pointed(self, text: str) -> str:
+        if self.before_window:
+            return f"◀{text}"
+        if self.after_window:
+            return f"{text}▶"
+        return text
 
 
 @dataclass
@@ -238,6 +284,17 @@ class MapRow:
     markers: list[Marker] = field(default_factory=list)
 
     @property
+    def height(self) -> int:
+        """The row's height (px) at a desk and in a PDF: taller when a name needs the second
+        lane below."""
+        return _height(marker.name_label for marker in self.markers)
+
+    @property
+    def phone_height(self) -> int:
+        """The row's height (px) on a phone, where only the numbers are drawn."""
+        return _height(marker.seq_label for marker in self.markers)
+
+    @property
     def drawn(self) -> list[Marker]:
         """The markers in drawing order: the most telling light last, on top."""
         return sorted(self.markers, key=lambda marker: DRAW_ORDER.index(marker.light))
@@ -246,6 +303,11 @@ class MapRow:
     def unit_names(self) -> list[str]:
         """The units answering for the nodes shown, each once, in node order."""
         return list(dict.fromkeys(marker.unit_name for marker in self.markers))
+
+
+def _height(labels) -> int:
+    lanes = [label.lane for label in labels if label.text]
+    return ROW_HEIGHT_THIRD_LANE if lanes and max(lanes) >= 2 else ROW_HEIGHT
 
 
 @dataclass
@@ -339,9 +401,10 @@ def battle_map_page(
     card: str = "",
     stream: WorkStream | None = None,
     invalid: bool = False,
+    layout: Layout = DESK,
 ) -> MapPage:
-    """One page of the map (PAGE_SIZE projects) with the markers of their shown nodes;
-    no rows when the filters are `invalid`."""
+    """One page of the map (PAGE_SIZE projects) with the markers of their shown nodes, their
+    labels placed for the `layout`'s output; no rows when the filters are `invalid`."""
     projects = battle_map_projects(
         user=user,
         window=window,
@@ -363,30 +426,77 @@ def battle_map_page(
         for node in nodes.select_related("unit").order_by("project_id", "seq", "pk"):
             rows[node.project_id].markers.append(_marker(node, window))
         for row in rows.values():
-            row.markers = labels_placed(row.markers)
+            row.markers = markers_labelled(row.markers, layout=layout)
     return MapPage(rows=list(rows.values()), page=page, window=window)
 
 
-def labels_placed(markers: list[Marker]) -> list[Marker]:
-    """The markers with each label above or below its row: above unless it would run into
-    the label before it there, then below unless that is taken too, else on the side whose
-    last label ends first. Same order as given."""
-    ends = {True: float("-inf"), False: float("-inf")}  # above / below: where the last ends
-    sides = {}
-    for marker in sorted(markers, key=lambda m: (m.held_x, m.seq)):
-        width = len(marker.label) * LABEL_CHAR_SHARE
-        left = {"start": marker.held_x, "end": marker.held_x - width}.get(
-            marker.label_anchor, marker.held_x - width / 2
+def _span(x: float, text: str, track_px: int) -> tuple[float, float, str]:
+    """Where a text centred on `x` (in %) runs from and to (in %), and its anchor: held inside
+    the track near an edge (starting or ending on the marker instead)."""
+    width = text_em(text) * LABEL_FONT_PX * 100 / track_px
+    if x - width / 2 < 0:
+        return x, x + width, "start"
+    if x + width / 2 > 100:
+        return x - width, x, "end"
+    return x - width / 2, x + width / 2, "middle"
+
+
+def labels_placed(markers: list[Marker], *, track_px: int, names: bool = True) -> list[Label]:
+    """The label of each marker (same order as given), placed so that no two labels of a lane
+    come closer than LABEL_GAP_EM on a track `track_px` wide.
+
+    The markers are taken the most telling light first (red before yellow … before done),
+    then left to right. First each gets its number in the first lane where it fits (in a
+    crowd too thick for even that, the least telling keep no label). Then, with `names`,
+    each number becomes the full label `seq.name` in the first lane where that fits, giving
+    up its own place; where it fits nowhere the number stays. Deterministic: only x, seq and
+    light count.
+    """
+    gap = LABEL_GAP_EM * LABEL_FONT_PX * 100 / track_px
+    taken: dict[int, tuple[int, float, float]] = {}  # marker index -> (lane, from, to)
+    labels: dict[int, Label] = {}
+
+    def free(lane: int, left: float, right: float, but: int) -> bool:
+        return all(
+            other == but or other_lane != lane or right + gap <= a or b + gap <= left
+            for other, (other_lane, a, b) in taken.items()
         )
-        if ends[True] <= left:
-            above = True
-        elif ends[False] <= left:
-            above = False
-        else:
-            above = ends[True] <= ends[False]
-        ends[above] = left + width
-        sides[marker.node_id] = above
-    return [replace(marker, label_above=sides[marker.node_id]) for marker in markers]
+
+    def put(index: int, text: str) -> bool:
+        left, right, anchor = _span(markers[index].held_x, text, track_px)
+        for lane in range(len(LANE_Y)):
+            if free(lane, left, right, but=index):
+                taken[index] = (lane, left, right)
+                labels[index] = Label(text=text, lane=lane, anchor=anchor)
+                return True
+        return False
+
+    telling = {light: rank for rank, light in enumerate(reversed(DRAW_ORDER))}
+    indices = range(len(markers))
+    order = sorted(
+        indices, key=lambda i: (telling[markers[i].light], markers[i].held_x, markers[i].seq)
+    )
+    for index in order:
+        put(index, markers[index].number)
+    if names:
+        for index in order:
+            put(index, markers[index].label)
+    return [labels.get(index, Label()) for index in indices]
+
+
+def markers_labelled(markers: list[Marker], *, layout: Layout) -> list[Marker]:
+    """The markers with their labels placed for the layout's output: names at its width, and
+    numbers at a phone's."""
+    names = labels_placed(markers, track_px=layout.names_px)
+    numbers = (
+        labels_placed(markers, track_px=layout.numbers_px, names=False)
+        if layout.numbers_px
+        else [Label()] * len(markers)
+    )
+    return [
+        replace(marker, name_label=name, seq_label=number)
+        for marker, name, number in zip(markers, names, numbers, strict=True)
+    ]
 
 
 def _marker(node: Node, window: Window) -> Marker:
@@ -413,6 +523,5 @@ def _marker(node: Node, window: Window) -> Marker:
         held_x=window.x(held),
         before_window=held < window.start,
         after_window=held > window.end,
-        label_above=True,
         title=" · ".join(parts),
     )

@@ -9,7 +9,10 @@ from supervision.choices import Light
 
 from ..forms.battle_map import BattleMapForm
 from ..selectors.battle_map import (
+    DESK,
     LIGHT_MARKS,
+    PDF_A3,
+    Layout,
     Window,
     battle_map_page,
     mark_ink,
@@ -19,9 +22,9 @@ from ..selectors.battle_map import (
 FILTERS = ("locality", "unit", "method", "card", "stream")
 
 
-def _context(request) -> dict:
-    """The filter form bound to the URL, the window and one page of the map; an invalid
-    filter shows its error and no rows."""
+def _context(request, *, layout: Layout = DESK) -> dict:
+    """The filter form bound to the URL, the window and one page of the map with its labels
+    placed for the `layout`'s output; an invalid filter shows its error and no rows."""
     form = BattleMapForm(request.GET)
     today = clock.today()
     if form.is_valid():
@@ -37,6 +40,7 @@ def _context(request) -> dict:
         window=window,
         page_number=request.GET.get("page"),
         invalid=not form.is_valid(),
+        layout=layout,
         **filters,
     )
     earlier, later = window.shifted(-3), window.shifted(3)
@@ -71,6 +75,6 @@ def battle_map(request):
 
 def battle_map_pdf(request):
     """The same page of the map (same filters, same page number) as an A3 landscape PDF."""
-    context = _context(request) | {"for_pdf": True}
+    context = _context(request, layout=PDF_A3) | {"for_pdf": True}
     filename = f"挂图作战图-{context['today'].isoformat()}"
     return pdf_response(request, "reports/battle_map/pdf.html", context, filename)

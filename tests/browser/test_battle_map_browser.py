@@ -19,6 +19,25 @@ from tests.test_battle_map import media_boxes
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+# The pairs of labels drawn in the same lane of a row (same baseline) that run into each other
+# as the browser draws them: their boxes less than 2 px apart (names at a desk, numbers on a
+# phone). Lanes are 14 px apart for 11 px text; their boxes (line height) may touch.
+OVERLAPS = """() => {
+  const crossed = [];
+  for (const svg of document.querySelectorAll("svg.bm-svg")) {
+    const boxes = [...svg.querySelectorAll("text.bm-name, text.bm-seq")]
+      .filter((t) => getComputedStyle(t).display !== "none")
+      .map((t) => [t.textContent, t.getAttribute("y"), t.getBoundingClientRect()]);
+    boxes.forEach(([a, y, p], i) => boxes.slice(i + 1).forEach(([b, z, q]) => {
+      if (y === z && p.left < q.right + 2 && q.left < p.right + 2) {
+        crossed.push([a, b]);
+      }
+    }));
+  }
+  return crossed;
+}"""
+
+
 def county():
     """A county's map around today: a red card, a yellow card, a moved promise, a node
     done, nodes due soon and later, a node lagging (planned from 180 days ago, due in 60,
@@ -137,6 +156,10 @@ def test_the_battle_map_is_drawn_at_a_desk_and_on_a_phone(screen):
     name = red.locator("text.bm-name")
     seq = red.locator("text.bm-seq")
     assert (name.is_visible(), seq.is_visible()) == (not phone, phone)
+    # no label runs into another (measured as drawn, not as estimated); every marker shows
+    assert page.evaluate(OVERLAPS) == []
+    assert page.locator("circle.bm-promise").count() == page.locator("a.bm-node").count() == 8
+    assert all(circle.is_visible() for circle in page.locator("circle.bm-promise").all())
     screen.shot("map")
     # the filters: open at a desk, folded under 筛选 on a phone until opened
     assert page.locator("form.bm-filters").is_visible() is not phone
