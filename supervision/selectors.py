@@ -112,10 +112,9 @@ def _lag_facts(today: dt.date) -> dict:
         .values("due_date")[:1],
         output_field=DateField(),
     )
-    project_start = Subquery(
-        Project.objects.filter(pk=OuterRef("project_id")).values("start_date")[:1],
-        output_field=DateField(),
-    )
+    # A join, not a subquery: the node's project is one row, and the expression is compiled
+    # several times over in _lagging.
+    project_start = F("project__start_date")
     created_on = TruncDate("created_at", tzinfo=local)
     last_report = Subquery(
         ProgressReport.objects.filter(node=OuterRef("pk"))

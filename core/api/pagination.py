@@ -23,5 +23,14 @@ def page_of(item: type[Schema]) -> type[Schema]:
 
 def paginate(items: QuerySet | list, params: ListParams) -> dict:
     """One page of a queryset (a count query and a sliced query) or of a list."""
-    count = items.count() if isinstance(items, QuerySet) else len(items)
+    count = _count(items) if isinstance(items, QuerySet) else len(items)
     return {"count": count, "results": list(items[params.offset : params.offset + params.limit])}
+
+
+def _count(items: QuerySet) -> int:
+    """How many objects: counted over their keys alone, so that the annotations a page shows
+    (a node's light is a large expression) are neither selected nor compiled for the count
+    unless a filter uses them."""
+    if items._fields is not None:  # a values() queryset counts as it is
+        return items.count()
+    return items.order_by().values("pk").count()
