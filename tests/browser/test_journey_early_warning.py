@@ -51,6 +51,8 @@ def test_leader_reads_the_digest_and_staff_catches_up(open_screen):
     # when: the unit's staff finds it in the to-do list and reports 80%
     staff = open_screen("staff")
     page = staff.login("staff_taohua")
+    staff.arrived("/")
+    staff.submit(page.locator(".todo-banner").get_by_role("link", name="我的待办"))
     staff.arrived("/todo/")
     entry = page.locator("li.todo-item", has_text="与企业协商谈判")
     assert entry.locator(".light-lagging").inner_text().strip() == "进度滞后"
