@@ -5,14 +5,13 @@ and a page's content must not make the server reach anywhere else.
 """
 
 import mimetypes
+from functools import cache
 from urllib.parse import quote, urlsplit
 
-import weasyprint
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse
 from django.template.loader import render_to_string
-from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 BASE_URL = "http://nodetrack.invalid/"
 
@@ -21,26 +20,43 @@ class ForbiddenFetch(ValueError):
     """A drawn page referred to something that is not one of the app's static files."""
 
 
-class StaticOnlyFetcher(URLFetcher):
-    """Resolves /static/… to the file the static finders know; refuses every other address."""
+@cache
+def _fetcher_class():
+    """StaticOnlyFetcher, built on first use: WeasyPrint (with Pango) takes half a second to
+    import, which every process would otherwise pay on its first request of any page."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-    def fetch(self, url, headers=None):
-        parts = urlsplit(url)
-        static_url = settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/static/"
-        if parts.netloc != urlsplit(BASE_URL).netloc or not parts.path.startswith(static_url):
-            raise ForbiddenFetch(url)
-        path = finders.find(parts.path[len(static_url) :])
-        if not path:
-            raise ForbiddenFetch(url)
-        with open(path, "rb") as handle:
-            body = handle.read()
-        content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
-        return URLFetcherResponse(url, body, {"Content-Type": content_type})
+    class StaticOnlyFetcher(URLFetcher):
+        """Resolves /static/… to the file the static finders know; refuses every other
+        address."""
+
+        def fetch(self, url, headers=None):
+            return URLFetcherResponse(url, *_static_file(url))
+
+    return StaticOnlyFetcher
+
+
+def _static_file(url: str) -> tuple[bytes, dict]:
+    """The body and headers of one of the app's static files, by its URL; ForbiddenFetch for
+    any other address."""
+    parts = urlsplit(url)
+    static_url = settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/static/"
+    if parts.netloc != urlsplit(BASE_URL).netloc or not parts.path.startswith(static_url):
+        raise ForbiddenFetch(url)
+    path = finders.find(parts.path[len(static_url) :])
+    if not path:
+        raise ForbiddenFetch(url)
+    with open(path, "rb") as handle:
+        body = handle.read()
+    content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    return body, {"Content-Type": content_type}
 
 
 def pdf_bytes(html: str) -> bytes:
     """The PDF of an HTML document, its page size from the document's own @page rule."""
-    document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher())
+    import weasyprint
+
+    document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=_fetcher_class()())
     return document.write_pdf()
 
 
