@@ -1,13 +1,19 @@
 """The embedded default stays up under work: on a SQLite file, the API answers while a long
 ledger import holds the write lock (the scenario is tests/sqlite_load.py, in its own process)."""
 
+import gc
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
+from django.db import OperationalError
+from django.db.utils import ConnectionHandler
 
 ROOT = Path(__file__).resolve().parent.parent
 # A 20,000-row import takes minutes on SQLite (about 27 ms a row here); the race it shows is
@@ -68,3 +74,61 @@ def test_reads_and_writes_answer_while_a_long_import_runs_in_batches(tmp_path):
     }
     writes = [a for a in answers if a[0] == "write"]
     assert result["reports"] == len(writes) >= 2
+
+
+def test_a_failed_begin_leaves_nothing_another_thread_waits_for_when_it_collects_garbage(
+    tmp_path, django_db_blocker
+):
+    """A BEGIN refused with "database is locked" left its cursor in a reference cycle; the
+    garbage collector then freed it in another thread, which took the mutex of the cursor's
+    connection, held while that connection waits in the busy handler. Under load the
+    collector ran in the import's batch, holding the write lock the waiting connection
+    wanted: both stood still until the busy timeout (a write answered 500 after 20 s)."""
+    path = tmp_path / "db.sqlite3"
+    # given: the import's batch holds the write lock
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN IMMEDIATE")
+    # and a connection of the site's own backend and options, whose BEGIN is refused at once
+    settings_dict = {
+        "ENGINE": "core.sqlite",
+        "NAME": str(path),
+        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 2},
+    }
+    writer = ConnectionHandler({"default": settings_dict})["default"]
+    writer.inc_thread_sharing()
+    refused: list[str] = []
+
+    def begin():
+        try:
+            writer._start_transaction_under_autocommit()
+        except OperationalError as exc:
+            refused.append(str(exc))
+
+    with django_db_blocker.unblock():
+        gc.collect()
+        gc.disable()
+        try:
+            with writer.cursor() as cursor:
+                cursor.execute("PRAGMA busy_timeout = 0")
+            begin()
+            with writer.cursor() as cursor:
+                cursor.execute("PRAGMA busy_timeout = 2000")
+            # when: the same connection waits for the write lock in its own thread (2 s) while
+            # another thread collects the garbage the refusal left
+            waiting = threading.Thread(target=begin)
+            waiting.start()
+            time.sleep(0.3)
+            started = time.monotonic()
+            collected = gc.collect()
+            collecting = time.monotonic() - started
+            waiting.join()
+        finally:
+            gc.enable()
+            holder.rollback()
+            holder.close()
+            writer.close()
+    # then: the collection did not wait for the connection (it did for about 1.7 s before)
+    assert collected > 0
+    assert collecting < 0.5
+    assert refused == ["database is locked", "database is locked"]

@@ -106,6 +106,9 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, except that the cursor of a failed BEGIN is closed at once instead of
+    # being left to the garbage collector of another thread (core.sqlite.base says why).
+    DATABASES["default"]["ENGINE"] = "core.sqlite"
     # The web server and the cluster write at once: take the write lock at BEGIN and wait
     # for it, instead of failing with "database is locked" on the first conflict.
     DATABASES["default"]["OPTIONS"] = {

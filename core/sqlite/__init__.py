@@ -1,0 +1,1 @@
+"""Django's SQLite backend, with its BEGIN cursor closed (see base.DatabaseWrapper)."""
