@@ -11,7 +11,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from django.db import OperationalError
 from django.db.utils import ConnectionHandler
 
@@ -54,11 +53,6 @@ def test_reads_answer_while_a_long_import_holds_the_write_lock(tmp_path):
     assert len(answers) >= 60
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect, open: in some runs a write waits out the 20 s busy timeout while the "
-    "batched import runs (the import then stalls for as long), so the write answers 500",
-)
 def test_reads_and_writes_answer_while_a_long_import_runs_in_batches(tmp_path):
     """Long imports are written in batches (ledger.batches), each its own short transaction:
     a write through the API waits at most for one batch, never the whole import."""
