@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core import clock
-from core.bulk import rows_insert_new
+from core.bulk import column_update, rows_insert_new
 from core.formats import date_cn, points_text
 from core.i18n import in_record_language
 from organization.models import User
@@ -242,11 +242,12 @@ def _batch_escalate(ids: list[int], ctx, actor, as_of, done: SweepCounts) -> Non
         schedule[node] = _schedule(evaluation)
     if owed:
         _cards_write(owed, ctx, actor, as_of, done)
-    changed = [node for node, at in schedule.items() if node.next_escalation_at != at]
-    for node in changed:
-        node.next_escalation_at = schedule[node]
     # The schedule column is outside the audit history: a bulk write is right here.
-    Node.objects.bulk_update(changed, ["next_escalation_at"])
+    column_update(
+        Node,
+        "next_escalation_at",
+        {node.pk: at for node, at in schedule.items() if node.next_escalation_at != at},
+    )
 
 
 def _cards_owed(facts: rules.NodeFacts, ctx, as_of):
@@ -436,6 +437,9 @@ def _events(o: _Owed, actor: User, as_of) -> list[NodeEvent]:
 
 def _card_notifications(o: _Owed, ctx, as_of) -> list[Notification]:
     """The card's notifications: the unit's staff, its leaders in charge, the office."""
+    recipients = sorted(ctx.card_recipients(o.node.unit_id))
+    if not recipients:
+        return []
     kind_label = CardKind(o.due.kind).label
     body = _("责任单位：%(unit)s。%(what)s，扣%(points)s分。") % {
         "unit": o.node.unit,
@@ -461,7 +465,7 @@ def _card_notifications(o: _Owed, ctx, as_of) -> list[Notification]:
             node=o.node,
             created_at=as_of,
         )
-        for recipient_id in sorted(ctx.card_recipients(o.node.unit_id))
+        for recipient_id in recipients
     ]
 
 
