@@ -46,8 +46,8 @@ def rows_insert_new(
 
 
 def column_update(model: type[models.Model], field: str, values: dict) -> int:
-    """Set one column of many rows, each to its own value, with one UPDATE ... FROM
-    (VALUES ...) per few thousand rows (PostgreSQL, SQLite 3.33+): Django's
+    """Set one column of many rows, each to its own value, with one UPDATE ... FROM a
+    VALUES list per few thousand rows (PostgreSQL, SQLite 3.33+): Django's
     ``bulk_update`` builds a CASE with a branch per row, slow to compile and to run."""
     if not values:
         return 0
@@ -68,9 +68,9 @@ def column_update(model: type[models.Model], field: str, values: dict) -> int:
                 p for pk, value in chunk for p in (pk, target.get_db_prep_save(value, connection))
             ]
             cursor.execute(
+                f"WITH v (id, value) AS (VALUES {', '.join([row] * len(chunk))}) "
                 f"UPDATE {qn(meta.db_table)} SET {qn(target.column)} = v.value "
-                f"FROM (VALUES {', '.join([row] * len(chunk))}) AS v(id, value) "
-                f"WHERE {qn(meta.db_table)}.{qn(meta.pk.column)} = v.id",
+                f"FROM v WHERE {qn(meta.db_table)}.{qn(meta.pk.column)} = v.id",
                 params,
             )
             updated += cursor.rowcount
