@@ -75,6 +75,18 @@ def unit_leaders(*, unit_id: int):
     ).distinct()
 
 
+def units_people(*, unit_ids, roles) -> dict[int, set[int]]:
+    """The ids of the active people holding one of `roles` in each unit, with one query."""
+    people: dict[int, set[int]] = {unit_id: set() for unit_id in unit_ids}
+    for unit_id, user_id in (
+        RoleAssignment.objects.filter(unit_id__in=people, role__in=roles, user__is_active=True)
+        .order_by()
+        .values_list("unit_id", "user_id")
+    ):
+        people[unit_id].add(user_id)
+    return people
+
+
 def recommitment_approvers(*, unit_id: int):
     """Who may decide a unit's recommitment: its leaders in charge and every principal leader."""
     return User.objects.filter(

@@ -318,6 +318,13 @@ class Node(models.Model):
         ]
         indexes = [
             models.Index(fields=["next_escalation_at"], name="projects_node_next_esc"),
+            # The sweep walks the nodes not yet worked out by pk; usually there are none,
+            # and a pk-ordered scan filtering on NULL would read every node to find that.
+            models.Index(
+                fields=["id"],
+                condition=Q(next_escalation_at__isnull=True),
+                name="projects_node_unscheduled",
+            ),
             models.Index(fields=["unit", "due_date"], name="projects_node_unit_due"),
             models.Index(
                 fields=["due_date"],

@@ -360,6 +360,8 @@ class Notification(models.Model):
                 condition=Q(emailed_at__isnull=True),
                 name="supervision_notif_unsent",
             ),
+            # The sweep asks whether an event's notifications exist (reminders made, say).
+            models.Index(fields=["event_key"], name="supervision_notif_event"),
         ]
 
     def __str__(self) -> str:

@@ -35,7 +35,7 @@ from supervision.services import sweep_run  # noqa: E402
 
 SH = ZoneInfo("Asia/Shanghai")
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000,50000").split(",")]
-BREACHES = 100
+BREACHES = int(os.environ.get("BENCH_BREACHES", "100"))
 
 
 def grow(project, unit, total: int) -> None:

@@ -8,6 +8,7 @@ import time_machine
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 
+from supervision import tasks
 from supervision.models import Card, Notification, SupervisionItem, SweepRun
 from supervision.services import notifications as notifications_module
 from supervision.services import notifications_create, notifications_deliver, sweep_run
@@ -95,19 +96,19 @@ def test_a_refused_email_is_not_marked_and_is_retried_with_backoff_until_accepte
     assert (n.emailed_at, n.email_attempts, n.email_next_at) == (at("2026-11-20 09:15"), 3, None)
 
 
-def test_the_sweep_retries_the_copies_a_dead_server_refused(staff, dead_server):
+def test_the_email_task_retries_the_copies_a_dead_server_refused(staff, dead_server):
     # given: a copy the server refused once
     notify(staff)
     with time_machine.travel(at("2026-11-20 09:00"), tick=False):
         notifications_deliver()
     dead_server.down = False
-    # when: the next passes of the sweep, the second after the wait
+    # when: the next runs of the e-mail task, the second after the wait
     with time_machine.travel(at("2026-11-20 09:03"), tick=False):
-        sweep_run(as_of=at("2026-11-20 09:03"))
+        assert tasks.email_deliver() == "sent=0"
     assert mail.outbox == []
     with time_machine.travel(at("2026-11-20 09:10"), tick=False):
-        sweep_run(as_of=at("2026-11-20 09:10"))
-        sweep_run(as_of=at("2026-11-20 09:10"))
+        assert tasks.email_deliver() == "sent=1"
+        assert tasks.email_deliver() == "sent=0"
     # then: sent once
     assert [(m.subject, m.to) for m in mail.outbox] == [("节点将到期", [staff.email])]
     assert Notification.objects.get().emailed_at == at("2026-11-20 09:10")
@@ -197,7 +198,7 @@ def test_a_reminder_another_pass_inserted_first_is_not_counted(unit, staff, monk
     # given: a node due in three days, and another pass that inserts the same reminder
     # between this pass's check and its insert
     NodeFactory(unit=unit, due_date=dt.date(2026, 11, 23))
-    real = notifications_module._notifications_insert
+    real = notifications_module.notifications_insert
 
     def other_pass_first(new):
         real(
@@ -214,7 +215,7 @@ def test_a_reminder_another_pass_inserted_first_is_not_counted(unit, staff, monk
         )
         return real(new)
 
-    monkeypatch.setattr(notifications_module, "_notifications_insert", other_pass_first)
+    monkeypatch.setattr(notifications_module, "notifications_insert", other_pass_first)
     # when
     with time_machine.travel(at("2026-11-20 08:00"), tick=False):
         run = sweep_run(as_of=at("2026-11-20 08:00"))

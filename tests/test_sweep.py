@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from projects.models import Node, NodeEvent
 from scoring.models import PointsEntry, RuleVersion
+from supervision import tasks
 from supervision.calendar import calendar_warning
 from supervision.models import (
     CalendarDay,
@@ -24,6 +25,7 @@ from supervision.models import (
 from supervision.services import (
     card_revoke,
     node_change_due_date,
+    notifications_deliver_all,
     recommitment_decide,
     recommitment_submit,
     sweep_run,
@@ -471,7 +473,9 @@ def test_one_failing_node_does_not_stop_the_others_nor_the_reminders(unit, peopl
     assert sweep_run(as_of=at("2026-11-21 08:10")).counts.yellow == 1
 
 
-def test_a_pass_sends_the_email_copies_a_crash_left_unsent(unit, people, mailoutbox):
+def test_a_pass_sends_no_email_and_the_task_sends_what_a_crash_left_unsent(
+    unit, people, mailoutbox
+):
     # given: a notification committed, whose after-commit e-mail never ran
     Notification.objects.create(
         recipient=people["staff"],
@@ -480,9 +484,31 @@ def test_a_pass_sends_the_email_copies_a_crash_left_unsent(unit, people, mailout
         title="节点将到期",
         created_at=at("2026-11-20 09:00"),
     )
-    # when
-    sweep_run(as_of=at("2026-11-20 09:10"))
-    sweep_run(as_of=at("2026-11-20 09:20"))
+    # when: a pass, then the e-mail task twice
+    with time_machine.travel(at("2026-11-20 09:10"), tick=False):
+        sweep_run(as_of=at("2026-11-20 09:10"))
+        assert mailoutbox == []
+        assert tasks.email_deliver() == "sent=1"
+        assert tasks.email_deliver() == "sent=0"
     # then: sent once
     assert [(m.subject, m.to) for m in mailoutbox] == [("节点将到期", [people["staff"].email])]
-    assert Notification.objects.get().emailed_at is not None
+    assert Notification.objects.get().emailed_at == at("2026-11-20 09:10")
+
+
+def test_the_email_task_sends_every_copy_due_a_round_at_a_time(unit, people, mailoutbox):
+    # given: 7 copies due, and rounds of 3
+    for i in range(7):
+        Notification.objects.create(
+            recipient=people["staff"],
+            kind="reminder",
+            event_key=f"reminder:{i}",
+            title=f"提醒{i}",
+            created_at=at("2026-11-20 09:00"),
+        )
+    # when
+    with time_machine.travel(at("2026-11-20 09:10"), tick=False):
+        sent = notifications_deliver_all(limit=3)
+    # then: all of them, once each
+    assert sent == 7
+    assert sorted(m.subject for m in mailoutbox) == [f"提醒{i}" for i in range(7)]
+    assert Notification.objects.filter(emailed_at=None).count() == 0

@@ -18,6 +18,7 @@ from .nodes import (
 from .notifications import (
     notifications_create,
     notifications_deliver,
+    notifications_deliver_all,
     notifications_mark_all_read,
 )
 from .recommitments import recommitment_decide, recommitment_submit
@@ -35,6 +36,7 @@ __all__ = [
     "notifications_mark_all_read",
     "notifications_create",
     "notifications_deliver",
+    "notifications_deliver_all",
     "recommitment_decide",
     "recommitment_submit",
     "supervision_item_add_inspection",

@@ -5,29 +5,29 @@ import logging
 import socket
 import traceback
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core import clock
-from core.audit import audited_save
+from core.bulk import column_update, rows_insert_new
 from core.formats import date_cn, points_text
 from core.i18n import in_record_language
 from organization.models import User
 from organization.selectors import system_user
 from projects.choices import NodeEventKind
-from projects.models import Node
-from projects.services import node_event_record
+from projects.models import Node, NodeEvent
+from projects.services import node_event_build
 from scoring.choices import EntryKind
 from scoring.models import PointsEntry
 
 from .. import rules
-from ..choices import CardKind, NotificationKind
-from ..models import Card, Notification, SupervisionItem, SweepRun
+from ..choices import CardKind, NotificationKind, RecommitmentStatus
+from ..models import Card, Notification, Recommitment, SupervisionItem, SweepRun
 from .facts import ESCALATION_SETTLED, EscalationContext, node_facts
-from .notifications import notifications_create, notifications_deliver
-from .records import recommitments_lapse_pending
+from .notifications import notifications_insert, recommitment_waiting_key
 from .reminders import reminders_send
 
 log = logging.getLogger("nodetrack.sweep")
@@ -47,6 +47,12 @@ class SweepCounts:
         log.exception("sweep: %s failed", what)
         self.errors.append(f"{what}:\n{traceback.format_exc()}")
 
+    def add(self, other: "SweepCounts") -> None:
+        """Count in what a committed batch did."""
+        for name in ("yellow", "red", "items", "notifications", "nodes_checked"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors += other.errors
+
     def line(self) -> str:
         return (
             f"yellow={self.yellow} red={self.red} items={self.items} "
@@ -64,10 +70,11 @@ def sweep_run(*, as_of: dt.datetime | None = None, batch_size: int | None = None
     """One pass of the sweep as of an instant: cards, their deductions, items and notifications.
 
     Reads only nodes whose next escalation instant has come (or is not yet worked out),
-    in batches, in pk order. Each node's card is written in its own transaction, under
-    a row lock, after re-reading its facts; the unique constraints catch any race left.
+    in batches, in pk order. Each batch is one transaction under the lock of its node rows;
+    the unique constraints catch any race left, and a killed pass leaves whole batches.
     A node that fails is recorded in the run's error and retried next pass; the others
-    and the reminders go on.
+    and the reminders go on. E-mail copies are not sent here: the sweep's task queues
+    their delivery (supervision.tasks.email_deliver).
     """
     as_of = as_of or clock.now()
     batch_size = batch_size or settings.NODETRACK_SWEEP_BATCH
@@ -90,11 +97,6 @@ def sweep_run(*, as_of: dt.datetime | None = None, batch_size: int | None = None
             counts.notifications += reminders_send(ctx=ctx, as_of=as_of)
         except Exception:
             counts.fail("reminders")
-        try:
-            # E-mail copies go out after each commit; this picks up any a crash left behind.
-            notifications_deliver()
-        except Exception:
-            counts.fail("e-mail delivery")
     run.error = "\n".join(counts.errors)
     run.finished_at = clock.now()
     for name in ("yellow", "red", "items", "notifications", "nodes_checked"):
@@ -157,59 +159,122 @@ def _escalate_due_nodes(ctx, actor, as_of, batch_size, counts) -> None:
         _escalate_batch(due_ids[start : start + batch_size], ctx, actor, as_of, counts)
 
 
-def _escalate_batch(ids: list[int], ctx, actor, as_of, counts) -> None:
-    """Evaluate a batch with a few queries; only nodes that owe a card get their own transaction.
+class _CardTaken(Exception):
+    """A card of the batch was already written by another process: the batch is undone."""
 
-    The batch's rows stay locked from the read of their facts to the write of their
-    schedule: a service that changes a node's facts meanwhile waits, and then clears the
-    schedule, so a schedule worked out from old facts never overwrites its clearing.
+
+def _escalate_batch(ids: list[int], ctx, actor, as_of, counts: SweepCounts) -> None:
+    """Work out a batch of nodes in one transaction; a batch that fails is worked again node
+    by node, so that one bad node holds back no other and is recorded in the run's error."""
+    done = SweepCounts()
+    try:
+        with transaction.atomic():
+            _batch_escalate(ids, ctx, actor, as_of, done)
+    except _CardTaken:
+        if len(ids) == 1:
+            return  # another sweep issued it first: the next pass reads its card
+        _escalate_nodes_one_by_one(ids, ctx, actor, as_of, counts)
+        return
+    except Exception:
+        if len(ids) == 1:
+            counts.fail(f"node {ids[0]}")
+            return
+        _escalate_nodes_one_by_one(ids, ctx, actor, as_of, counts)
+        return
+    counts.add(done)  # counted only once committed
+
+
+def _escalate_nodes_one_by_one(ids, ctx, actor, as_of, counts) -> None:
+    for node_id in ids:
+        _escalate_batch([node_id], ctx, actor, as_of, counts)
+
+
+@dataclass
+class _Owed:
+    """A card the rules owe a node in this pass, with the facts it was worked out from."""
+
+    node: Node
+    due: rules.CardDue
+    facts: rules.NodeFacts
+    policy: rules.EscalationPolicy
+    what: str = ""
+    points: Decimal = Decimal(0)
+    card: Card | None = None
+    item: SupervisionItem | None = None
+    lapsed: list[Recommitment] = field(default_factory=list)
+
+
+def _batch_escalate(ids: list[int], ctx, actor, as_of, done: SweepCounts) -> None:
+    """One batch, under one lock of its node rows taken in pk order: the rules are evaluated
+    once per node in memory, each new card folded into the facts, and the batch's rows are
+    written with one insert per table.
+
+    The rows stay locked from the read of their facts to the write of their schedule: a
+    service that changes a node's facts meanwhile waits, and then clears the schedule, so a
+    schedule worked out from old facts never overwrites its clearing.
     """
-    owing: list[int] = []
-    with transaction.atomic():
-        batch = list(
-            Node.objects.filter(pk__in=ids)
-            .order_by("pk")
-            .select_for_update(of=("self",))
-            .only(
-                "pk",
-                "due_date",
-                "committed_due_date",
-                "completed_at",
-                "archived_at",
-                "next_escalation_at",
-            )
-        )
-        counts.nodes_checked += len(batch)
-        quiet: list[Node] = []
-        for node in [node for node in batch if node.archived_at is not None]:
-            node.next_escalation_at = ESCALATION_SETTLED  # archived: no card any more
-            quiet.append(node)
-        batch = [node for node in batch if node.archived_at is None]
-        facts = node_facts(batch)
-        for node in batch:
-            try:
-                evaluation = ctx.evaluate(facts[node.pk], as_of)
-            except Exception:
-                counts.fail(f"node {node.pk}")
-                continue
-            if evaluation.due is None:
-                node.next_escalation_at = _schedule(evaluation)
-                quiet.append(node)
-            else:
-                owing.append(node.pk)
-        # The schedule column is outside the audit history: a bulk write is right here.
-        Node.objects.bulk_update(quiet, ["next_escalation_at"])
-    for node_id in owing:
-        issued = SweepCounts()
+    nodes = list(
+        Node.objects.filter(pk__in=ids)
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .select_related("project", "unit")
+    )
+    done.nodes_checked += len(nodes)
+    schedule: dict[Node, dt.datetime | None] = {}
+    live = []
+    for node in nodes:
+        if node.archived_at is not None:
+            schedule[node] = ESCALATION_SETTLED  # archived: no card any more
+        else:
+            live.append(node)
+    facts = node_facts(live)
+    owed: list[_Owed] = []
+    for node in live:
         try:
-            _node_escalate(node_id, ctx, actor, as_of, issued)
+            cards, evaluation = _cards_owed(facts[node.pk], ctx, as_of)
         except Exception:
-            counts.fail(f"node {node_id}")
-        else:  # counted only once committed
-            counts.yellow += issued.yellow
-            counts.red += issued.red
-            counts.items += issued.items
-            counts.notifications += issued.notifications
+            done.fail(f"node {node.pk}")
+            continue  # its schedule stays as it was: tried again next pass
+        owed += [
+            _Owed(node, due, before, ctx.policy_on(clock.local_date(due.breached_at)))
+            for due, before in cards
+        ]
+        schedule[node] = _schedule(evaluation)
+    if owed:
+        _cards_write(owed, ctx, actor, as_of, done)
+    # The schedule column is outside the audit history: a bulk write is right here.
+    column_update(
+        Node,
+        "next_escalation_at",
+        {node.pk: at for node, at in schedule.items() if node.next_escalation_at != at},
+    )
+
+
+def _cards_owed(facts: rules.NodeFacts, ctx, as_of):
+    """The cards the rules owe (at most a yellow and then a red), each with the facts before
+    it, and the evaluation once they are issued."""
+    cards = []
+    for _round in range(2):
+        evaluation = ctx.evaluate(facts, as_of)
+        if evaluation.due is None:
+            return cards, evaluation
+        cards.append((evaluation.due, facts))
+        facts = _with_card(facts, evaluation.due, as_of)
+    return cards, ctx.evaluate(facts, as_of)
+
+
+def _with_card(facts: rules.NodeFacts, due: rules.CardDue, as_of) -> rules.NodeFacts:
+    """The facts once the card is issued; a red card lapses the pending recommitment."""
+    card = rules.CardFact(due.kind, as_of, due.breached_at)
+    if due.kind == CardKind.YELLOW:
+        return replace(facts, yellow=card)
+    recs = tuple(
+        replace(r, status=RecommitmentStatus.LAPSED, decided_at=as_of)
+        if r.status == RecommitmentStatus.PENDING
+        else r
+        for r in facts.recommitments
+    )
+    return replace(facts, red=card, recommitments=recs)
 
 
 def _schedule(evaluation: rules.Evaluation) -> dt.datetime | None:
@@ -219,104 +284,189 @@ def _schedule(evaluation: rules.Evaluation) -> dt.datetime | None:
     return evaluation.next_check_at or ESCALATION_SETTLED
 
 
-def _node_escalate(node_id: int, ctx, actor: User, as_of, counts: SweepCounts) -> None:
-    """Issue what the rules owe one node, all or nothing, under the node's row lock."""
-    with transaction.atomic():
-        node = (
-            Node.objects.select_for_update(of=("self",))
-            .select_related("project", "unit")
-            .get(pk=node_id)
-        )
-        if node.archived_at is not None:  # archived since the batch read it
-            Node.objects.filter(pk=node.pk).update(next_escalation_at=ESCALATION_SETTLED)
-            return
-        for _round in range(2):  # at most a yellow and then a red
-            facts = node_facts([node])[node.pk]
-            evaluation = ctx.evaluate(facts, as_of)
-            if evaluation.due is None:
-                break
-            if not _card_issue(node, evaluation.due, facts, ctx, actor, as_of, counts):
-                break
-        evaluation = ctx.evaluate(node_facts([node])[node.pk], as_of)
-        Node.objects.filter(pk=node.pk).update(next_escalation_at=_schedule(evaluation))
-
-
-def _card_issue(
-    node: Node, due: rules.CardDue, facts: rules.NodeFacts, ctx, actor, as_of, counts
-) -> bool:
-    """Write one card with its deduction, its supervision item and its notifications."""
-    policy = ctx.policy_on(clock.local_date(due.breached_at))
-    points = rules.card_points(policy, due.kind)
-    kind_label = CardKind(due.kind).label
-    what = _breach_text(due, facts, ctx)
-    amount = points_text(points)
-    try:
-        with transaction.atomic():
-            deduction = PointsEntry.objects.create(
-                unit_id=node.unit_id,
-                node=node,
+def _cards_write(owed: list[_Owed], ctx, actor: User, as_of, done: SweepCounts) -> None:
+    """Write the batch's cards with their deductions, items, lapses, node events and
+    notifications: one insert per table, in the order the rows refer to each other."""
+    for o in owed:
+        o.what = _breach_text(o.due, o.facts, ctx)
+        o.points = rules.card_points(o.policy, o.due.kind)
+    entries = PointsEntry.objects.bulk_create(
+        [
+            PointsEntry(
+                unit_id=o.node.unit_id,
+                node=o.node,
                 kind=EntryKind.CARD_DEDUCTION,
-                points=-points,
-                rule_version_id=policy.version_id,
-                occurred_at=due.breached_at,
+                points=-o.points,
+                rule_version_id=o.policy.version_id,
+                occurred_at=o.due.breached_at,
                 created_by=actor,
                 reason=_("%(project)s 节点“%(node)s”%(what)s，%(kind)s扣%(points)s分")
                 % {
-                    "project": node.project,
-                    "node": node.name,
-                    "what": what,
-                    "kind": kind_label,
-                    "points": amount,
+                    "project": o.node.project,
+                    "node": o.node.name,
+                    "what": o.what,
+                    "kind": CardKind(o.due.kind).label,
+                    "points": points_text(o.points),
                 },
             )
-            card = Card(
-                node=node,
-                unit_id=node.unit_id,
-                kind=due.kind,
-                deadline=due.deadline,
-                breached_at=due.breached_at,
-                issued_at=as_of,
-                points=points,
-                rule_version_id=policy.version_id,
-                deduction=deduction,
-            )
-            audited_save(card, actor=actor, reason=_("系统自动亮牌"))
-    except IntegrityError:
-        return False  # another sweep issued it first (its deduction rolls back with it)
-    node_event_record(
-        node=node,
-        kind=NodeEventKind.CARD_ISSUED,
-        actor=actor,
-        at=as_of,
-        message=_("%(kind)s：%(what)s，扣%(points)s分")
-        % {"kind": kind_label, "what": what, "points": amount},
-        card=card.pk,
-        breached_at=due.breached_at.isoformat(),
-        points=str(points),
+            for o in owed
+        ]
     )
-    body = _("责任单位：%(unit)s。%(what)s，扣%(points)s分。") % {
-        "unit": node.unit,
-        "what": what,
-        "points": amount,
+    PointsEntry.history.bulk_history_create(entries, default_change_reason=None)
+    for o, entry in zip(owed, entries, strict=True):
+        o.card = Card(
+            node=o.node,
+            unit_id=o.node.unit_id,
+            kind=o.due.kind,
+            deadline=o.due.deadline,
+            breached_at=o.due.breached_at,
+            issued_at=as_of,
+            points=o.points,
+            rule_version_id=o.policy.version_id,
+            deduction=entry,
+        )
+    written = {
+        (node_id, kind): pk
+        for pk, node_id, kind in rows_insert_new(
+            [o.card for o in owed], returning=("id", "node", "kind")
+        )
     }
-    if due.kind == CardKind.YELLOW:
-        counts.yellow += 1
-        body += _yellow_card_next_step(node, due, facts, ctx, as_of)
-    else:
-        counts.red += 1
-        counts.items += _red_card_follow_up(node, card, actor, as_of)
-        body += _("已列入重点督办事项。")
-    counts.notifications += notifications_create(
-        recipients=ctx.card_recipients(node.unit_id),
-        kind=NotificationKind.CARD_ISSUED,
-        event_key=f"card:{card.pk}",
-        node=node,
-        at=as_of,
-        title=_("%(project)s 节点“%(node)s”被亮%(kind)s")
-        % {"project": node.project, "node": node.name, "kind": kind_label},
-        body=body,
+    if len(written) < len(owed):
+        raise _CardTaken  # another sweep issued one first: undo the batch, its deductions too
+    for o in owed:
+        o.card.pk = written[(o.node.pk, o.due.kind)]
+    Card.history.bulk_history_create(
+        [o.card for o in owed], default_user=actor, default_change_reason=_("系统自动亮牌")
     )
-    return True
+    reds = [o for o in owed if o.due.kind == CardKind.RED]
+    if reds:
+        _red_card_follow_up(reds, actor, as_of)
+    NodeEvent.objects.bulk_create([event for o in owed for event in _events(o, actor, as_of)])
+    ctx.people_load({o.node.unit_id for o in owed})
+    new = [notification for o in owed for notification in _card_notifications(o, ctx, as_of)]
+    made = notifications_insert(new)
+    done.yellow += len(owed) - len(reds)
+    done.red += len(reds)
+    done.items += len(reds)
+    done.notifications += made
+
+
+def _red_card_follow_up(reds: list[_Owed], actor: User, as_of) -> None:
+    """Put the red-carded nodes on the priority supervision list; a pending recommitment
+    lapses (locked after the nodes, the one order every writer follows)."""
+    items = [
+        SupervisionItem(card=o.card, node=o.node, unit_id=o.node.unit_id, opened_at=as_of)
+        for o in reds
+    ]
+    written = dict(rows_insert_new(items, returning=("card", "id")))
+    if len(written) < len(items):
+        raise _CardTaken
+    for o, item in zip(reds, items, strict=True):
+        item.pk = written[o.card.pk]
+        o.item = item
+    SupervisionItem.history.bulk_history_create(
+        items, default_user=actor, default_change_reason=_("列入重点督办事项")
+    )
+    reason = _("已亮红牌，待审批的重新承诺自动失效")
+    by_node = {o.node.pk: o for o in reds}
+    pending = list(
+        Recommitment.objects.select_for_update(of=("self",))
+        .filter(node_id__in=by_node, status=RecommitmentStatus.PENDING)
+        .order_by("pk")
+    )
+    if not pending:
+        return
+    for rec in pending:
+        rec.status = RecommitmentStatus.LAPSED
+        rec.decided_at = as_of
+        rec.comment = reason
+        by_node[rec.node_id].lapsed.append(rec)
+    Recommitment.objects.bulk_update(pending, ["status", "decided_at", "comment"])
+    Recommitment.history.bulk_history_create(
+        pending, update=True, default_user=actor, default_change_reason=reason
+    )
+    # The approvers' "待您审批" is no longer theirs to act on.
+    Notification.objects.filter(
+        event_key__in=[recommitment_waiting_key(rec.pk) for rec in pending], read_at__isnull=True
+    ).update(read_at=as_of)
+
+
+def _events(o: _Owed, actor: User, as_of) -> list[NodeEvent]:
+    """The node's timeline entries of one card, in the order they happened."""
+    events = [
+        node_event_build(
+            node=o.node,
+            kind=NodeEventKind.CARD_ISSUED,
+            actor=actor,
+            at=as_of,
+            message=_("%(kind)s：%(what)s，扣%(points)s分")
+            % {
+                "kind": CardKind(o.due.kind).label,
+                "what": o.what,
+                "points": points_text(o.points),
+            },
+            card=o.card.pk,
+            breached_at=o.due.breached_at.isoformat(),
+            points=str(o.points),
+        )
+    ]
+    if o.item is not None:
+        events.append(
+            node_event_build(
+                node=o.node,
+                kind=NodeEventKind.ITEM_OPENED,
+                actor=actor,
+                at=as_of,
+                message=_("列入重点督办事项"),
+                item=o.item.pk,
+            )
+        )
+    events += [
+        node_event_build(
+            node=o.node,
+            kind=NodeEventKind.RECOMMITMENT_LAPSED,
+            actor=actor,
+            at=as_of,
+            message=rec.comment,
+            recommitment=rec.pk,
+        )
+        for rec in o.lapsed
+    ]
+    return events
+
+
+def _card_notifications(o: _Owed, ctx, as_of) -> list[Notification]:
+    """The card's notifications: the unit's staff, its leaders in charge, the office."""
+    recipients = sorted(ctx.card_recipients(o.node.unit_id))
+    if not recipients:
+        return []
+    kind_label = CardKind(o.due.kind).label
+    body = _("责任单位：%(unit)s。%(what)s，扣%(points)s分。") % {
+        "unit": o.node.unit,
+        "what": o.what,
+        "points": points_text(o.points),
+    }
+    if o.due.kind == CardKind.YELLOW:
+        body += _yellow_card_next_step(o.node, o.due, o.facts, ctx, as_of)
+    else:
+        body += _("已列入重点督办事项。")
+    title = _("%(project)s 节点“%(node)s”被亮%(kind)s") % {
+        "project": o.node.project,
+        "node": o.node.name,
+        "kind": kind_label,
+    }
+    return [
+        Notification(
+            recipient_id=recipient_id,
+            kind=NotificationKind.CARD_ISSUED,
+            event_key=f"card:{o.card.pk}",
+            title=title[:200],
+            body=body,
+            node=o.node,
+            created_at=as_of,
+        )
+        for recipient_id in recipients
+    ]
 
 
 def _breach_text(due: rules.CardDue, facts: rules.NodeFacts, ctx) -> str:
@@ -343,21 +493,3 @@ def _yellow_card_next_step(
     return _("请在%(date)s前说明超期原因并重新承诺完成时间。") % {
         "date": date_cn(window[0], today=clock.local_date(as_of))
     }
-
-
-def _red_card_follow_up(node: Node, card: Card, actor, as_of) -> int:
-    """Put the node on the priority supervision list; a pending recommitment lapses."""
-    item = SupervisionItem(card=card, node=node, unit_id=node.unit_id, opened_at=as_of)
-    audited_save(item, actor=actor, reason=_("列入重点督办事项"))
-    node_event_record(
-        node=node,
-        kind=NodeEventKind.ITEM_OPENED,
-        actor=actor,
-        at=as_of,
-        message=_("列入重点督办事项"),
-        item=item.pk,
-    )
-    recommitments_lapse_pending(
-        node=node, actor=actor, at=as_of, reason=_("已亮红牌，待审批的重新承诺自动失效")
-    )
-    return 1

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from core import clock
-from organization.selectors import supervision_office, unit_leaders, unit_staff
+from organization.choices import Role
+from organization.selectors import supervision_office, units_people
 from projects.models import Node
 
 from .. import rules
@@ -27,27 +28,32 @@ class EscalationContext:
 
     policies: list[rules.EscalationPolicy]
     calendar: WorkingCalendar
-    _staff: dict[int, list] = field(default_factory=dict)
-    _leaders: dict[int, list] = field(default_factory=dict)
-    _office: list | None = None
+    _staff: dict[int, set[int]] = field(default_factory=dict)
+    _leaders: dict[int, set[int]] = field(default_factory=dict)
+    _office: set[int] | None = None
 
     @classmethod
     def load(cls) -> "EscalationContext":
         return cls(policies=escalation_policies_load(), calendar=WorkingCalendar.load())
 
-    def unit_staff(self, unit_id: int) -> list:
-        """The unit's staff, read once per pass."""
-        if unit_id not in self._staff:
-            self._staff[unit_id] = list(unit_staff(unit_id=unit_id))
+    def people_load(self, unit_ids: Iterable[int]) -> None:
+        """Read who works in and leads the units not yet known this pass: two queries a batch."""
+        missing = set(unit_ids) - self._staff.keys()
+        if missing:
+            self._staff |= units_people(unit_ids=missing, roles=[Role.STAFF])
+            self._leaders |= units_people(unit_ids=missing, roles=[Role.LEADER])
+        if self._office is None:
+            self._office = set(supervision_office().values_list("pk", flat=True))
+
+    def unit_staff(self, unit_id: int) -> set[int]:
+        """The ids of the unit's active staff, read once per pass."""
+        self.people_load([unit_id])
         return self._staff[unit_id]
 
-    def card_recipients(self, unit_id: int) -> set:
-        """Who hears of a card: the unit's staff, its leaders in charge, the supervision office."""
-        if unit_id not in self._leaders:
-            self._leaders[unit_id] = list(unit_leaders(unit_id=unit_id))
-        if self._office is None:
-            self._office = list(supervision_office())
-        return set(self.unit_staff(unit_id)) | set(self._leaders[unit_id]) | set(self._office)
+    def card_recipients(self, unit_id: int) -> set[int]:
+        """Who hears of a card (ids): the unit's staff, its leaders in charge, the office."""
+        self.people_load([unit_id])
+        return self._staff[unit_id] | self._leaders[unit_id] | self._office
 
     def policy_on(self, day: dt.date) -> rules.EscalationPolicy:
         return rules.policy_on(self.policies, day)

@@ -4,11 +4,12 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 
-from django.core.mail import send_mail
-from django.db import connection, transaction
-from django.db.models import F, Q
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import Q
 
 from core import clock
+from core.bulk import rows_insert_new
 from organization.models import User
 from projects.models import Node
 
@@ -53,35 +54,16 @@ def notifications_create(
         )
         for rid in sorted(recipient_ids - existing)
     ]
-    made = _notifications_insert(new)
+    made = notifications_insert(new)
     if made:
         transaction.on_commit(lambda: notifications_deliver(event_keys=[event_key]))
     return made
 
 
-def _notifications_insert(new: list[Notification]) -> int:
-    """Insert the rows no other process has inserted meanwhile; returns how many this one did.
-
-    ``bulk_create(ignore_conflicts=True)`` cannot tell which rows a concurrent pass
-    inserted first, so a pass would count them as its own: ``ON CONFLICT DO NOTHING
-    RETURNING`` (PostgreSQL, SQLite ≥ 3.35) answers with the rows actually written.
-    """
-    if not new:
-        return 0
-    fields = [f for f in Notification._meta.concrete_fields if not f.primary_key]
-    qn = connection.ops.quote_name
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params = [
-        f.get_db_prep_save(getattr(obj, f.attname), connection) for obj in new for f in fields
-    ]
-    sql = (
-        f"INSERT INTO {qn(Notification._meta.db_table)} "
-        f"({', '.join(qn(f.column) for f in fields)}) VALUES {', '.join([row] * len(new))} "
-        f"ON CONFLICT DO NOTHING RETURNING {qn(Notification._meta.pk.column)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return len(cursor.fetchall())
+def notifications_insert(new: list[Notification]) -> int:
+    """Insert the notifications no other process has inserted meanwhile; returns how many
+    this one did (a concurrent pass's rows are not counted twice)."""
+    return len(rows_insert_new(new))
 
 
 EMAIL_MAX_ATTEMPTS = 8
@@ -95,15 +77,22 @@ def email_retry_delay(attempts: int) -> dt.timedelta:
 
 
 def notifications_deliver(*, event_keys: list[str] | None = None, limit: int = 500) -> int:
-    """Send the e-mail copies not yet accepted by the mail server; returns how many it accepted.
+    """Send up to `limit` e-mail copies not yet accepted by the mail server; returns how many
+    it accepted.
 
-    Each try is first claimed by raising the attempt count and booking the next try
-    (5 minutes, doubling, at most 6 hours later), so two passes never send the same
-    copy at once and a failure, or a process killed mid-send, is tried again by a later
-    pass. ``emailed_at`` is written only after the server accepted the message; after
+    The copies are claimed in bulk first, in a short transaction of their own: the attempt
+    count goes up and the next try is booked (5 minutes, doubling, at most 6 hours later).
+    Rows another process has claimed are skipped (``SKIP LOCKED``), so two senders never
+    send the same copy, and a failure, or a process killed mid-send, is tried again later.
+    ``emailed_at`` is written only after the server accepted the message; after
     ``EMAIL_MAX_ATTEMPTS`` tries a copy is given up (the in-app notification stays).
-    Never called inside a transaction of the sweep: it runs after their commit.
+    Never called inside a transaction of the sweep: the sweep's task queues it.
     """
+    return _deliver(event_keys=event_keys, limit=limit)[1]
+
+
+def _deliver(*, event_keys: list[str] | None, limit: int) -> tuple[int, int]:
+    """One round of notifications_deliver: how many copies it claimed, how many went out."""
     now = clock.now()
     pending = Notification.objects.filter(
         Q(email_next_at__isnull=True) | Q(email_next_at__lte=now),
@@ -112,29 +101,55 @@ def notifications_deliver(*, event_keys: list[str] | None = None, limit: int = 5
     )
     if event_keys is not None:
         pending = pending.filter(event_key__in=event_keys)
-    sent = 0
-    for n in pending.select_related("recipient").order_by("pk")[:limit]:
-        if not n.recipient.email:  # nobody to write to: nothing left to try
-            Notification.objects.filter(pk=n.pk, emailed_at__isnull=True).update(
-                email_attempts=EMAIL_MAX_ATTEMPTS, email_next_at=None
-            )
-            continue
-        claimed = Notification.objects.filter(
-            pk=n.pk, emailed_at__isnull=True, email_attempts=n.email_attempts
-        ).update(
-            email_attempts=F("email_attempts") + 1,
-            email_next_at=now + email_retry_delay(n.email_attempts + 1),
+    with transaction.atomic():
+        claimed = list(
+            pending.select_for_update(skip_locked=True, of=("self",))
+            .order_by("pk")
+            .values_list("pk", "email_attempts", "recipient__email", "title", "body")[:limit]
         )
-        if not claimed:
-            continue
+        # Nobody to write to: nothing left to try.
+        Notification.objects.filter(pk__in=[c[0] for c in claimed if not c[2]]).update(
+            email_attempts=EMAIL_MAX_ATTEMPTS, email_next_at=None
+        )
+        count = len(claimed)
+        claimed = [c for c in claimed if c[2]]
+        for attempts in sorted({c[1] for c in claimed}):
+            Notification.objects.filter(pk__in=[c[0] for c in claimed if c[1] == attempts]).update(
+                email_attempts=attempts + 1, email_next_at=now + email_retry_delay(attempts + 1)
+            )
+    sent: list[int] = []
+    if claimed:
+        mail = get_connection()
         try:
-            send_mail(n.title, n.body or n.title, None, [n.recipient.email])
-        except Exception:  # a mail server outage must not undo the facts already recorded
-            log.exception("e-mail for notification %s failed (try %s)", n.pk, n.email_attempts + 1)
-            continue
-        Notification.objects.filter(pk=n.pk).update(emailed_at=clock.now(), email_next_at=None)
-        sent += 1
-    return sent
+            mail.open()  # one connection for the round; if it fails, each send tries again
+        except Exception:
+            log.exception("mail server unreachable")
+        try:
+            for pk, attempts, address, title, body in claimed:
+                try:
+                    EmailMessage(title, body or title, None, [address], connection=mail).send()
+                except Exception:  # a mail server outage must not undo the facts recorded
+                    log.exception("e-mail for notification %s failed (try %s)", pk, attempts + 1)
+                    continue
+                sent.append(pk)
+        finally:
+            mail.close()
+    Notification.objects.filter(pk__in=sent).update(emailed_at=clock.now(), email_next_at=None)
+    return count, len(sent)
+
+
+def notifications_deliver_all(*, limit: int = 500) -> int:
+    """Send every e-mail copy due, `limit` at a time; returns how many were accepted.
+
+    Each round books the next try of what it claimed, so the rounds end once a round finds
+    fewer than `limit` copies due.
+    """
+    sent = 0
+    while True:
+        claimed, accepted = _deliver(event_keys=None, limit=limit)
+        sent += accepted
+        if claimed < limit:
+            return sent
 
 
 @transaction.atomic

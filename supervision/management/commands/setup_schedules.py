@@ -9,6 +9,8 @@ from core import clock
 
 SWEEP_NAME = "nodetrack.sweep"
 DIGEST_NAME = "nodetrack.lagging_digest"
+EMAIL_NAME = "nodetrack.email"
+EMAIL_MINUTES = 5  # the first retry of a refused copy is due 5 minutes later
 DIGEST_AT = dt.time(8, 0)  # Monday, county time
 
 
@@ -24,8 +26,8 @@ def next_monday_morning(now: dt.datetime) -> dt.datetime:
 
 class Command(BaseCommand):
     help = (
-        "Create or update the django-q2 schedules of the escalation sweep and of the weekly "
-        "digest of lagging nodes (idempotent)."
+        "Create or update the django-q2 schedules of the escalation sweep, of the e-mail "
+        "copies' delivery and of the weekly digest of lagging nodes (idempotent)."
     )
 
     def handle(self, *args, **options):
@@ -47,6 +49,24 @@ class Command(BaseCommand):
             schedule.save(update_fields=["next_run"])
         verb = "created" if created else "up to date"
         self.stdout.write(f"schedule {SWEEP_NAME}: every {minutes} min, {verb}")
+
+        # E-mail copies: each sweep that made notifications queues their delivery; this
+        # schedule sends the retries whose time has come, and anything a crash left.
+        email, created = Schedule.objects.update_or_create(
+            name=EMAIL_NAME,
+            defaults={
+                "func": "supervision.tasks.email_deliver",
+                "schedule_type": Schedule.MINUTES,
+                "minutes": EMAIL_MINUTES,
+                "repeats": -1,
+            },
+        )
+        Schedule.objects.filter(name=EMAIL_NAME).exclude(pk=email.pk).delete()
+        if created or email.next_run is None:
+            email.next_run = timezone.now()
+            email.save(update_fields=["next_run"])
+        verb = "created" if created else "up to date"
+        self.stdout.write(f"schedule {EMAIL_NAME}: every {EMAIL_MINUTES} min, {verb}")
 
         # The weekly digest: every Monday at 08:00 county time. Each unit hears once per ISO
         # week (the notifications' event key), so a late or repeated run sends nothing twice.
