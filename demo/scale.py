@@ -18,15 +18,19 @@ stable codes (S000001…) and usernames (scale-staff-1…), one password hash.
 
 import contextlib
 import datetime as dt
+import functools
+import json
 import math
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
-from django.db import models, transaction
+from django.core.management.color import no_style
+from django.db import connection, models, transaction
+from django.db.models import Max
 
 from core import clock
 from core.formats import date_cn, points_text
@@ -311,6 +315,18 @@ class NodeStory:
 ANSWERS = ((35, "finish"), (25, "approve"), (12, "reject"), (28, None))
 
 
+def _settle(story: NodeStory, reason: str) -> None:
+    """A done node: 100 percent, and what still waited for a decision lapses."""
+    story.progress = 100
+    for rec in story.recs:
+        if rec.status == RecommitmentStatus.PENDING:
+            rec.status, rec.decided_at, rec.comment = (
+                RecommitmentStatus.LAPSED,
+                story.completed_at,
+                reason,
+            )
+
+
 def _story(
     rng: random.Random,
     due: dt.date,
@@ -374,22 +390,116 @@ def _story(
         story.completed_at = story.cards[-1].issued_at + dt.timedelta(days=rng.randint(3, 30))
         if story.completed_at > catch_up:
             story.completed_at = None
+    if story.completed_at is not None and story.completed_at <= catch_up:
+        # Done: the catch-up sweep's fixpoint above left nothing owed, and the completion
+        # only takes cards away, so the rules owe this node nothing more, ever.
+        _settle(story, "节点已办结，重新承诺无需审批")
+        story.next_escalation_at = ESCALATION_SETTLED
+        return story
     # Nothing but the overdue fraction may fall due before today is over: a node whose
     # next card would come in that window was, in this history, finished just before.
     if ctx.evaluate(story.facts(), day_end).due is not None:
         story.completed_at = catch_up - dt.timedelta(minutes=1)
-    if story.completed_at is not None:
-        story.progress = 100
-        for rec in story.recs:
-            if rec.status == RecommitmentStatus.PENDING:
-                rec.status, rec.decided_at = RecommitmentStatus.LAPSED, story.completed_at
-                rec.comment = "节点已办结，重新承诺无需审批"
+        _settle(story, "节点已办结，重新承诺无需审批")
     elif due <= catch_up_day + dt.timedelta(days=60):
         story.progress = rng.randint(10, 90)
     evaluation = ctx.evaluate(story.facts(), catch_up)
     assert evaluation.due is None, "the catch-up sweep owes nothing more"
     story.next_escalation_at = evaluation.next_check_at or ESCALATION_SETTLED
     return story
+
+
+# --- fast rows: COPY on PostgreSQL, executemany elsewhere, ids handed out here -------------
+
+HISTORY_EXTRA = ("history_date", "history_change_reason", "history_type", "history_user_id")
+
+
+class Rows:
+    """Writes rows straight into tables, past the ORM's per-value preparation.
+
+    The database is empty and nobody else writes while the generator runs, so the ids are
+    handed out here (the sequences are set past them at the end): rows can refer to each
+    other before they are written, and COPY needs no RETURNING.
+    """
+
+    def __init__(self, actor_id: int):
+        self.pg = connection.vendor == "postgresql"
+        self.actor_id = actor_id
+        self._next: dict[type[models.Model], int] = {}
+
+    def ids(self, model, n: int) -> range:
+        if model not in self._next:
+            self._next[model] = (model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1
+        start = self._next[model]
+        self._next[model] = start + n
+        return range(start, start + n)
+
+    def insert(self, model, columns: Sequence[str], rows: list[tuple]) -> None:
+        if not rows:
+            return
+        by_column = {f.column: f for f in model._meta.concrete_fields}
+        fields = [by_column[c] for c in columns]
+        qn = connection.ops.quote_name
+        table, names = qn(model._meta.db_table), ", ".join(qn(c) for c in columns)
+        with connection.cursor() as cursor:
+            if self.pg:
+                jsons = [i for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+                with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        if jsons:
+                            row = list(row)
+                            for i in jsons:
+                                row[i] = json.dumps(row[i])
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * len(columns))
+                cursor.executemany(
+                    f"INSERT INTO {table} ({names}) VALUES ({marks})",
+                    [
+                        tuple(
+                            f.get_db_prep_save(v, connection)
+                            for f, v in zip(fields, row, strict=True)
+                        )
+                        for row in rows
+                    ],
+                )
+
+    def history(self, model, columns, rows, dates, reason: str | None = None) -> None:
+        """A creation record ("+") per row, dated as given, by the system account."""
+        history = model.history.model
+        tracked = [
+            f.column
+            for f in history._meta.concrete_fields
+            if f.attname != "history_id" and f.attname not in HISTORY_EXTRA
+        ]
+        pick = [columns.index(c) for c in tracked]
+        self.insert(
+            history,
+            tracked + list(HISTORY_EXTRA),
+            [
+                tuple(row[i] for i in pick) + (when, reason, "+", self.actor_id)
+                for row, when in zip(rows, dates, strict=True)
+            ],
+        )
+
+    def objects(self, model, objs: list, *, when: dt.datetime | None, result, label) -> None:
+        """Model instances whose pk is set already, with their creation history."""
+        columns = [f.column for f in model._meta.concrete_fields]
+        attnames = [f.attname for f in model._meta.concrete_fields]
+        rows = [tuple(getattr(o, a) for a in attnames) for o in objs]
+        self.insert(model, columns, rows)
+        if when is not None:
+            dates = [getattr(o, "_history_date", when) for o in objs]
+            reason = getattr(objs[0], "_change_reason", None) if objs else None
+            self.history(model, columns, rows, dates, reason)
+        result.add(label, len(objs))
+
+    def sequences_reset(self) -> None:
+        """Set each table's id sequence past the ids handed out here."""
+        statements = connection.ops.sequence_reset_sql(no_style(), list(self._next))
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
 
 
 # --- projects, a chunk at a time ------------------------------------------------------------
@@ -401,6 +511,7 @@ class Env:
     org: Org
     ctx: EscalationContext
     actor: User
+    rows: Rows
     today: dt.date
     catch_up: dt.datetime
     day_end: dt.datetime
@@ -409,13 +520,48 @@ class Env:
     result: ScaleResult
 
 
+@dataclass(frozen=True)
+class NodeRef:
+    """What the history rows need of a written node."""
+
+    id: int
+    project: Project
+    seq: int
+    name: str
+    unit_id: int
+    story: NodeStory
+
+
+NODE_COLUMNS = (
+    "id",
+    "project_id",
+    "seq",
+    "name",
+    "unit_id",
+    "owner",
+    "due_date",
+    "committed_due_date",
+    "completed_at",
+    "progress",
+    "next_escalation_at",
+    "archived_at",
+    "archived_by_id",
+    "created_at",
+    "updated_at",
+)
+REPORT_COLUMNS = ("id", "node_id", "percent", "note", "author_id", "is_completion", "created_at")
+EVENT_COLUMNS = ("node_id", "kind", "actor_id", "occurred_at", "message", "data")
+
+
 def _chunk_write(env: Env, first: int, count: int) -> None:
-    rng, org, today = env.rng, env.org, env.today
+    rng, org, today, rows = env.rng, env.org, env.today, env.rows
     m = env.nodes_per_project
     earliest = today - dt.timedelta(days=730)
     latest = today + dt.timedelta(days=365)
     projects, lines, enterprises, coverages = [], [], [], []
     plans: list[list[tuple[str, Unit, str, NodeStory]]] = []
+    project_ids = iter(rows.ids(Project, count))
+    enterprise_ids = iter(rows.ids(Enterprise, count))
     for p in range(first, first + count):
         code = f"S{p + 1:06d}"
         stream = rng.choices(("land", "key-projects", "investment"), (6, 2, 2))[0]
@@ -426,7 +572,9 @@ def _chunk_write(env: Env, first: int, count: int) -> None:
         start = earliest + dt.timedelta(
             days=rng.randint(0, max(0, (latest - earliest).days - span))
         )
-        enterprise = Enterprise(name=f"规模测试{code}实业有限公司", locality=locality)
+        enterprise = Enterprise(
+            id=next(enterprise_ids), name=f"规模测试{code}实业有限公司", locality=locality
+        )
         enterprises.append(enterprise)
         leader = org.leader[locality.pk]
         created = _at(start - dt.timedelta(days=rng.randint(5, 30)), 9, 30)
@@ -436,8 +584,7 @@ def _chunk_write(env: Env, first: int, count: int) -> None:
             step = steps[i % len(steps)]
             unit = locality if step.unit is None else rng.choice(org.departments)
             name = step.name + (f"（第{i // len(steps) + 1}轮）" if i >= len(steps) else "")
-            index = p * m + i
-            overdue = index in env.overdue
+            overdue = p * m + i in env.overdue
             node_due = today - dt.timedelta(days=rng.randint(1, CATCH_UP_DAYS)) if overdue else due
             story = _story(
                 rng,
@@ -453,60 +600,42 @@ def _chunk_write(env: Env, first: int, count: int) -> None:
         plans.append(stories)
         done = all(s.completed_at is not None for *_x, s in stories)
         title = steps[0].name[:4]
-        projects.append(
-            Project(
-                code=code,
-                name=f"规模测试项目{code}（{org.streams[stream].name}·{title}）",
-                work_stream=org.streams[stream],
-                locality=locality,
-                enterprise=enterprise,
-                leader=leader,
-                status=ProjectStatus.COMPLETED if done else ProjectStatus.ACTIVE,
-                start_date=start,
-                end_date=max(due, start),
-                created_at=created,
-            )
+        project = Project(
+            id=next(project_ids),
+            code=code,
+            name=f"规模测试项目{code}（{org.streams[stream].name}·{title}）",
+            work_stream=org.streams[stream],
+            locality=locality,
+            enterprise=enterprise,
+            leader=leader,
+            status=ProjectStatus.COMPLETED if done else ProjectStatus.ACTIVE,
+            start_date=start,
+            end_date=max(due, start),
+            created_at=created,
         )
+        project._history_date = created
+        projects.append(project)
         if stream == "land":
+            area = Decimal(rng.randint(500, 15000)) / 100
             lines.append(
-                (
-                    len(projects) - 1,
-                    rng.choice(LAND_METHODS),
-                    Decimal(rng.randint(500, 15000)) / 100,
-                )
+                DisposalLine(project=project, method=rng.choice(LAND_METHODS), area_mu=area)
             )
         if rng.random() < 0.05:
-            coverages.append((len(projects) - 1, leader))
-    actor, result = env.actor, env.result
-    for e in enterprises:
-        e._history_date = env.catch_up
-    _bulk(Enterprise, enterprises, actor=actor, result=result, when=env.catch_up, label="企业")
-    for project in projects:
-        project.enterprise_id = project.enterprise.pk
-        project._history_date = project.created_at
-    _bulk(Project, projects, actor=actor, result=result, when=env.catch_up, label="项目")
-    _bulk(
-        DisposalLine,
-        [DisposalLine(project=projects[i], method=method, area_mu=a) for i, method, a in lines],
-        actor=actor,
-        result=result,
-        when=env.catch_up,
-        label="处置方式",
-    )
-    _bulk(
-        Coverage,
-        [
-            Coverage(
-                leader=leader, target=CoverageTarget.ENTERPRISE, enterprise=projects[i].enterprise
+            coverages.append(
+                Coverage(leader=leader, target=CoverageTarget.ENTERPRISE, enterprise=enterprise)
             )
-            for i, leader in coverages
-        ],
-        actor=actor,
-        result=result,
-        when=env.catch_up,
-        label="包保关系",
-    )
-    nodes: list[tuple[Node, NodeStory]] = []
+    for obj, pk in zip(lines, rows.ids(DisposalLine, len(lines)), strict=True):
+        obj.pk = pk
+    for obj, pk in zip(coverages, rows.ids(Coverage, len(coverages)), strict=True):
+        obj.pk = pk
+    result, when = env.result, env.catch_up
+    rows.objects(Enterprise, enterprises, when=when, result=result, label="企业")
+    rows.objects(Project, projects, when=when, result=result, label="项目")
+    rows.objects(DisposalLine, lines, when=when, result=result, label="处置方式")
+    rows.objects(Coverage, coverages, when=when, result=result, label="包保关系")
+
+    node_ids = iter(rows.ids(Node, count * m))
+    node_rows, refs = [], []
     for project, stories in zip(projects, plans, strict=True):
         for seq, (name, unit, owner, story) in enumerate(stories, start=1):
             updated = max(
@@ -514,79 +643,117 @@ def _chunk_write(env: Env, first: int, count: int) -> None:
                 + ([story.completed_at] if story.completed_at else [])
                 + [r.decided_at for r in story.recs if r.decided_at]
             )
-            node = Node(
-                project=project,
-                seq=seq,
-                name=name,
-                unit=unit,
-                owner=owner,
-                due_date=story.due_date,
-                committed_due_date=story.committed_due_date,
-                completed_at=story.completed_at,
-                progress=story.progress,
-                next_escalation_at=story.next_escalation_at,
-                created_at=project.created_at,
-                updated_at=updated,
+            node_id = next(node_ids)
+            node_rows.append(
+                (
+                    node_id,
+                    project.pk,
+                    seq,
+                    name,
+                    unit.pk,
+                    owner,
+                    story.due_date,
+                    story.committed_due_date,
+                    story.completed_at,
+                    story.progress,
+                    story.next_escalation_at,
+                    None,
+                    None,
+                    project.created_at,
+                    updated,
+                )
             )
-            node._history_date = project.created_at
-            nodes.append((node, story))
-    _bulk(Node, [n for n, _s in nodes], actor=actor, result=result, when=env.catch_up, label="节点")
-    _history_write(env, nodes)
+            refs.append(NodeRef(node_id, project, seq, name, unit.pk, story))
+    rows.insert(Node, NODE_COLUMNS, node_rows)
+    rows.history(Node, NODE_COLUMNS, node_rows, [r.project.created_at for r in refs])
+    result.add("节点", len(node_rows))
+    _history_write(env, refs)
 
 
-def _history_write(env: Env, nodes: list[tuple[Node, NodeStory]]) -> None:
+def _history_write(env: Env, refs: list[NodeRef]) -> None:
     """Reports, cards with their deductions and items, recommitments and the node events."""
-    actor, result, org = env.actor, env.result, env.org
-    reports, entries, cards, items, recs = [], [], [], [], []
-    for node, story in nodes:
-        staff = org.staff[node.unit_id][node.seq % STAFF_PER_UNIT]
+    actor_id, result, org, rows, catch_up = (
+        env.actor.pk,
+        env.result,
+        env.org,
+        env.rows,
+        env.catch_up,
+    )
+    reports, events, entries, cards, items, recs = [], [], [], [], [], []
+
+    def event(ref, kind, who, at, message, **data):
+        events.append((ref.id, kind, who, at, message[:500], data))
+
+    report_ids = iter(rows.ids(ProgressReport, sum(1 for r in refs if r.story.progress)))
+    for ref in refs:
+        story = ref.story
+        staff = org.staff[ref.unit_id][ref.seq % STAFF_PER_UNIT].pk
         if story.completed_at is not None:
+            report_id = next(report_ids)
             reports.append(
                 (
-                    node,
-                    ProgressReport(
-                        node=node,
-                        percent=100,
-                        note=f"{node.name}已办结，相关材料已归档。",
-                        author=staff,
-                        is_completion=True,
-                        created_at=story.completed_at,
-                    ),
+                    report_id,
+                    ref.id,
+                    100,
+                    f"{ref.name}已办结，相关材料已归档。",
+                    staff,
+                    True,
+                    story.completed_at,
                 )
+            )
+            event(
+                ref,
+                NodeEventKind.COMPLETED,
+                staff,
+                story.completed_at,
+                "节点办结",
+                report=report_id,
+                source="staff",
+                completed_at=story.completed_at.isoformat(),
             )
         elif story.progress:
+            report_id = next(report_ids)
+            at = catch_up - dt.timedelta(days=1 + ref.seq % 5, hours=10)
             reports.append(
                 (
-                    node,
-                    ProgressReport(
-                        node=node,
-                        percent=story.progress,
-                        note=f"{node.name}正在推进，已完成{story.progress}%。",
-                        author=staff,
-                        created_at=env.catch_up - dt.timedelta(days=1 + node.seq % 5, hours=10),
-                    ),
+                    report_id,
+                    ref.id,
+                    story.progress,
+                    f"{ref.name}正在推进，已完成{story.progress}%。",
+                    staff,
+                    False,
+                    at,
                 )
+            )
+            event(
+                ref,
+                NodeEventKind.PROGRESS,
+                staff,
+                at,
+                f"填报进度：{story.progress}%",
+                report=report_id,
+                percent=story.progress,
             )
         for c in story.cards:
             policy = env.ctx.policy_on(clock.local_date(c.breached_at))
             points = rules.card_points(policy, c.kind)
             what = _breach_text(c, env)
             entry = PointsEntry(
-                unit_id=node.unit_id,
-                node=node,
+                unit_id=ref.unit_id,
+                node_id=ref.id,
                 kind=EntryKind.CARD_DEDUCTION,
                 points=-points,
                 rule_version_id=policy.version_id,
                 occurred_at=c.breached_at,
                 created_at=c.issued_at,
-                created_by=actor,
-                reason=f"{node.project.code} {node.project.name} 节点“{node.name}”{what}，"
+                created_by_id=actor_id,
+                reason=f"{ref.project.code} {ref.project.name} 节点“{ref.name}”{what}，"
                 f"{KIND_WORDS[c.kind]}扣{points_text(points)}分",
             )
             entry._history_date = c.issued_at
             card = Card(
-                node=node,
-                unit_id=node.unit_id,
+                node_id=ref.id,
+                unit_id=ref.unit_id,
                 kind=c.kind,
                 deadline=c.deadline,
                 breached_at=c.breached_at,
@@ -597,114 +764,66 @@ def _history_write(env: Env, nodes: list[tuple[Node, NodeStory]]) -> None:
             card._history_date = c.issued_at
             card._change_reason = "系统自动亮牌"
             entries.append(entry)
-            cards.append((node, c, card, entry, what))
+            cards.append((ref, c, card, entry, what))
         for r in story.recs:
+            decided_by = (
+                org.leader[ref.unit_id].pk
+                if r.status in (RecommitmentStatus.APPROVED, RecommitmentStatus.REJECTED)
+                else None
+            )
             rec = Recommitment(
-                node=node,
+                node_id=ref.id,
                 reason="受前置手续办理影响，未能按计划完成，现重新承诺完成时间。",
                 new_due_date=r.new_due_date,
                 status=r.status,
-                submitted_by=staff,
+                submitted_by_id=staff,
                 submitted_at=r.submitted_at,
-                decided_by=org.leader[node.unit_id]
-                if r.status in (RecommitmentStatus.APPROVED, RecommitmentStatus.REJECTED)
-                else None,
+                decided_by_id=decided_by,
                 decided_at=r.decided_at,
                 comment=r.comment,
             )
             rec._history_date = r.decided_at or r.submitted_at
-            recs.append((node, r, rec))
-    _bulk(ProgressReport, [r for _n, r in reports], actor=actor, result=result, label="进度报告")
-    _bulk(PointsEntry, entries, actor=actor, result=result, when=env.catch_up, label="积分台账")
-    for _n, _c, card, entry, _w in cards:
-        card.deduction = entry
-    _bulk(Card, [c[2] for c in cards], actor=actor, result=result, when=env.catch_up, label="亮牌")
-    for node, c, card, _e, _w in cards:
-        if c.kind == CardKind.RED:
-            item = SupervisionItem(
-                card=card,
-                node=node,
-                unit_id=node.unit_id,
-                opened_at=c.issued_at,
-                status=ItemStatus.OPEN,
-                ready_to_close_at=max(node.completed_at, c.issued_at)
-                if node.completed_at
-                else None,
-            )
-            item._history_date = c.issued_at
-            items.append((node, item))
-    _bulk(
-        SupervisionItem,
-        [i for _n, i in items],
-        actor=actor,
-        result=result,
-        when=env.catch_up,
-        label="督办事项",
-    )
-    _bulk(
-        Recommitment,
-        [r[2] for r in recs],
-        actor=actor,
-        result=result,
-        when=env.catch_up,
-        label="重新承诺",
-    )
-
-    events = []
-
-    def event(node, kind, who, at, message, **data):
-        events.append(
-            NodeEvent(
-                node=node, kind=kind, actor=who, occurred_at=at, message=message[:500], data=data
-            )
-        )
-
-    for node, report in reports:
-        if report.is_completion:
-            event(
-                node,
-                NodeEventKind.COMPLETED,
-                report.author,
-                report.created_at,
-                "节点办结",
-                report=report.pk,
-                source="staff",
-                completed_at=report.created_at.isoformat(),
-            )
-        else:
-            event(
-                node,
-                NodeEventKind.PROGRESS,
-                report.author,
-                report.created_at,
-                f"填报进度：{report.percent}%",
-                report=report.pk,
-                percent=report.percent,
-            )
-    for node, c, card, _e, what in cards:
+            recs.append((ref, r, rec))
+    for obj, pk in zip(entries, rows.ids(PointsEntry, len(entries)), strict=True):
+        obj.pk = pk
+    for (_r, _c, card, entry, _w), pk in zip(cards, rows.ids(Card, len(cards)), strict=True):
+        card.pk, card.deduction_id = pk, entry.pk
+    for ref, c, card, _e, what in cards:
         event(
-            node,
+            ref,
             NodeEventKind.CARD_ISSUED,
-            actor,
+            actor_id,
             c.issued_at,
             f"{KIND_WORDS[c.kind]}：{what}，扣{points_text(card.points)}分",
             card=card.pk,
             breached_at=c.breached_at.isoformat(),
             points=str(card.points),
         )
-    for node, item in items:
-        event(
-            node, NodeEventKind.ITEM_OPENED, actor, item.opened_at, "列入重点督办事项", item=item.pk
-        )
-    for node, r, rec in recs:
+        if c.kind == CardKind.RED:
+            done = ref.story.completed_at
+            item = SupervisionItem(
+                card_id=card.pk,
+                node_id=ref.id,
+                unit_id=ref.unit_id,
+                opened_at=c.issued_at,
+                status=ItemStatus.OPEN,
+                ready_to_close_at=max(done, c.issued_at) if done else None,
+            )
+            item._history_date = c.issued_at
+            items.append((ref, item))
+    for (ref, item), pk in zip(items, rows.ids(SupervisionItem, len(items)), strict=True):
+        item.pk = pk
+        event(ref, NodeEventKind.ITEM_OPENED, actor_id, item.opened_at, "列入重点督办事项", item=pk)
+    for (ref, r, rec), pk in zip(recs, rows.ids(Recommitment, len(recs)), strict=True):
+        rec.pk = pk
         day = clock.local_date(r.submitted_at)
         event(
-            node,
+            ref,
             NodeEventKind.RECOMMITMENT_SUBMITTED,
-            rec.submitted_by,
+            rec.submitted_by_id,
             r.submitted_at,
             f"提交重新承诺：{date_cn(r.new_due_date, today=day)}前完成",
-            recommitment=rec.pk,
+            recommitment=pk,
             reason=rec.reason,
             new_due_date=r.new_due_date.isoformat(),
         )
@@ -713,7 +832,8 @@ def _history_write(env: Env, nodes: list[tuple[Node, NodeStory]]) -> None:
         kind, message = {
             RecommitmentStatus.APPROVED: (
                 NodeEventKind.RECOMMITMENT_APPROVED,
-                f"批准重新承诺：{date_cn(r.new_due_date, today=clock.local_date(r.decided_at))}前完成",
+                "批准重新承诺："
+                f"{date_cn(r.new_due_date, today=clock.local_date(r.decided_at))}前完成",
             ),
             RecommitmentStatus.REJECTED: (
                 NodeEventKind.RECOMMITMENT_REJECTED,
@@ -722,15 +842,24 @@ def _history_write(env: Env, nodes: list[tuple[Node, NodeStory]]) -> None:
             RecommitmentStatus.LAPSED: (NodeEventKind.RECOMMITMENT_LAPSED, r.comment),
         }[r.status]
         event(
-            node,
+            ref,
             kind,
-            rec.decided_by or actor,
+            rec.decided_by_id or actor_id,
             r.decided_at,
             message,
-            recommitment=rec.pk,
+            recommitment=pk,
             new_due_date=r.new_due_date.isoformat(),
         )
-    _bulk(NodeEvent, events, actor=actor, result=result, label="节点动态")
+    rows.insert(ProgressReport, REPORT_COLUMNS, reports)
+    result.add("进度报告", len(reports))
+    rows.objects(PointsEntry, entries, when=catch_up, result=result, label="积分台账")
+    rows.objects(Card, [c[2] for c in cards], when=catch_up, result=result, label="亮牌")
+    rows.objects(
+        SupervisionItem, [i for _r, i in items], when=catch_up, result=result, label="督办事项"
+    )
+    rows.objects(Recommitment, [r[2] for r in recs], when=catch_up, result=result, label="重新承诺")
+    rows.insert(NodeEvent, EVENT_COLUMNS, events)
+    result.add("节点动态", len(events))
 
 
 def _breach_text(c: CardRow, env: Env) -> str:
@@ -742,6 +871,14 @@ def _breach_text(c: CardRow, env: Env) -> str:
         case rules.Breach.COMMITTED:
             return f"超过承诺完成时间 {day}"
     return f"超过计划完成时间 {day}"
+
+
+class _CachedCalendar:
+    """The working calendar, each day asked once: a million nodes ask about the same days."""
+
+    def __init__(self, calendar):
+        self.calendar = calendar
+        self.is_workday = functools.cache(calendar.is_workday)
 
 
 class ScaleRefused(Exception):
@@ -776,11 +913,14 @@ def scale_generate(
             actor = system_user()
             since = _at(today - dt.timedelta(days=800), 9)
             org = _org_build(rng, projects, actor, since, result)
+        ctx = EscalationContext.load()
+        ctx.calendar = _CachedCalendar(ctx.calendar)
         env = Env(
             rng=rng,
             org=org,
-            ctx=EscalationContext.load(),
+            ctx=ctx,
             actor=actor,
+            rows=Rows(actor.pk),
             today=today,
             catch_up=catch_up,
             day_end=today_start + dt.timedelta(days=1) - dt.timedelta(seconds=1),
@@ -794,5 +934,6 @@ def scale_generate(
             if progress:
                 done = min(first + chunk, projects)
                 progress(f"{done}/{projects} 个项目，{time.perf_counter() - started:.1f} 秒")
+        env.rows.sequences_reset()
     result.seconds = time.perf_counter() - started
     return result
