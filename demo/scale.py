@@ -187,6 +187,7 @@ class Org:
     departments: list[Unit]
     staff: dict[int, list[User]]  # unit id → its staff
     leader: dict[int, User]  # unit id → its leader in charge
+    leaders: list[User]
     streams: dict[str, WorkStream]
 
 
@@ -257,7 +258,7 @@ def _org_build(rng: random.Random, projects: int, actor: User, since: dt.datetim
         streams[code], _created = WorkStream.objects.get_or_create(
             code=code, defaults={"name": name, "seq": seq}
         )
-    return Org(localities, departments, staff, leader, streams)
+    return Org(localities, departments, staff, leader, leaders, streams)
 
 
 # --- one node's history, decided by the rules ---------------------------------------------
@@ -624,6 +625,12 @@ def _chunk_write(env: Env, first: int, count: int) -> None:
             coverages.append(
                 Coverage(leader=leader, target=CoverageTarget.ENTERPRISE, enterprise=enterprise)
             )
+        if rng.random() < 0.02:  # a county leader answers for a project of another locality
+            other = rng.choice(org.leaders)
+            if other.pk != leader.pk:
+                coverages.append(
+                    Coverage(leader=other, target=CoverageTarget.PROJECT, project=project)
+                )
     for obj, pk in zip(lines, rows.ids(DisposalLine, len(lines)), strict=True):
         obj.pk = pk
     for obj, pk in zip(coverages, rows.ids(Coverage, len(coverages)), strict=True):

@@ -126,6 +126,10 @@ def test_counts_are_exactly_as_asked():
         assert (card.deduction.node_id, card.deduction.points) == (card.node_id, -card.points)
     assert SupervisionItem.objects.count() == Card.objects.filter(kind="red").count()
     assert Unit.objects.filter(kind="department").exists()
+    assert (
+        Coverage.objects.filter(target="locality").count()
+        == Unit.objects.exclude(kind="department").count()
+    )
     assert Unit.objects.filter(kind__in=["township", "park"]).exists()
 
 
