@@ -16,14 +16,13 @@ flat), and is a function of the arguments alone: one ``random.Random(seed)``, no
 stable codes (S000001…) and usernames (scale-staff-1…), one password hash.
 """
 
-import contextlib
 import datetime as dt
 import functools
 import json
 import math
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -137,25 +136,6 @@ class ScaleResult:
 
     def add(self, kind: str, n: int) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + n
-
-
-@contextlib.contextmanager
-def _dated_by_hand() -> Iterator[None]:
-    """Let the generator write created_at/updated_at itself: auto_now would read the clock."""
-    fields = [
-        f
-        for model in (Project, Node, ProgressReport, PointsEntry)
-        for f in model._meta.concrete_fields
-        if isinstance(f, models.DateTimeField) and (f.auto_now or f.auto_now_add)
-    ]
-    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]
-    for f in fields:
-        f.auto_now = f.auto_now_add = False
-    try:
-        yield
-    finally:
-        for f, auto_now, auto_now_add in saved:
-            f.auto_now, f.auto_now_add = auto_now, auto_now_add
 
 
 def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -915,32 +895,31 @@ def scale_generate(
     result = ScaleResult(today=today, catch_up=catch_up)
     total = projects * nodes_per_project
     overdue = set(rng.sample(range(total), round(total * overdue_fraction)))
-    with _dated_by_hand():
+    with transaction.atomic():
+        actor = system_user()
+        since = _at(today - dt.timedelta(days=800), 9)
+        org = _org_build(rng, projects, actor, since, result)
+    ctx = EscalationContext.load()
+    ctx.calendar = _CachedCalendar(ctx.calendar)
+    env = Env(
+        rng=rng,
+        org=org,
+        ctx=ctx,
+        actor=actor,
+        rows=Rows(actor.pk),
+        today=today,
+        catch_up=catch_up,
+        day_end=today_start + dt.timedelta(days=1) - dt.timedelta(seconds=1),
+        nodes_per_project=nodes_per_project,
+        overdue=overdue,
+        result=result,
+    )
+    for first in range(0, projects, chunk):
         with transaction.atomic():
-            actor = system_user()
-            since = _at(today - dt.timedelta(days=800), 9)
-            org = _org_build(rng, projects, actor, since, result)
-        ctx = EscalationContext.load()
-        ctx.calendar = _CachedCalendar(ctx.calendar)
-        env = Env(
-            rng=rng,
-            org=org,
-            ctx=ctx,
-            actor=actor,
-            rows=Rows(actor.pk),
-            today=today,
-            catch_up=catch_up,
-            day_end=today_start + dt.timedelta(days=1) - dt.timedelta(seconds=1),
-            nodes_per_project=nodes_per_project,
-            overdue=overdue,
-            result=result,
-        )
-        for first in range(0, projects, chunk):
-            with transaction.atomic():
-                _chunk_write(env, first, min(chunk, projects - first))
-            if progress:
-                done = min(first + chunk, projects)
-                progress(f"{done}/{projects} 个项目，{time.perf_counter() - started:.1f} 秒")
-        env.rows.sequences_reset()
+            _chunk_write(env, first, min(chunk, projects - first))
+        if progress:
+            done = min(first + chunk, projects)
+            progress(f"{done}/{projects} 个项目，{time.perf_counter() - started:.1f} 秒")
+    env.rows.sequences_reset()
     result.seconds = time.perf_counter() - started
     return result
