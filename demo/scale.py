@@ -558,7 +558,11 @@ def _chunk_write(env: Env, first: int, count: int) -> None:
         )
         enterprises.append(enterprise)
         leader = org.leader[locality.pk]
-        created = _at(start - dt.timedelta(days=rng.randint(5, 30)), 9, 30)
+        # Entered some days before its start, and never after the catch-up instant.
+        created = min(
+            _at(start - dt.timedelta(days=rng.randint(5, 30)), 9, 30),
+            env.catch_up - dt.timedelta(hours=15),
+        )
         due, stories = start, []
         for i in range(m):
             due = due + dt.timedelta(days=gaps[i])
@@ -700,7 +704,10 @@ def _history_write(env: Env, refs: list[NodeRef]) -> None:
             )
         elif story.progress:
             report_id = next(report_ids)
-            at = catch_up - dt.timedelta(days=1 + ref.seq % 5, hours=10)
+            at = max(
+                catch_up - dt.timedelta(days=1 + ref.seq % 5, hours=10),
+                ref.project.created_at + dt.timedelta(hours=1),
+            )
             reports.append(
                 (
                     report_id,

@@ -11,6 +11,7 @@ import time_machine
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.db.models import F
 
 from demo.scale import (
     SCALE_PASSWORD,
@@ -249,3 +250,22 @@ def test_the_command_refuses_bad_arguments_in_chinese(args, message):
     with pytest.raises(CommandError, match=message):
         call_command("generate_scale", *args)
     assert not Project.objects.exists()
+
+
+def test_the_history_ends_at_the_catch_up_instant():
+    # given
+    generate(projects=20, per=10, fraction=0.1)
+    # then: nothing happened after it, nothing before its node was entered
+    assert not Node.objects.filter(created_at__gt=CATCH_UP).exists()
+    assert not Node.objects.filter(completed_at__gt=CATCH_UP).exists()
+    assert not Node.objects.filter(completed_at__lt=F("created_at")).exists()
+    assert not ProgressReport.objects.filter(created_at__gt=CATCH_UP).exists()
+    assert not ProgressReport.objects.filter(created_at__lt=F("node__created_at")).exists()
+    assert not Card.objects.filter(issued_at__gt=CATCH_UP).exists()
+    assert not Recommitment.objects.filter(decided_at__gt=CATCH_UP).exists()
+    # a recommitment answers a yellow card, so comes after it
+    assert not Recommitment.objects.filter(
+        node__cards__kind="yellow", submitted_at__lt=F("node__cards__issued_at")
+    ).exists()
+    assert not NodeEvent.objects.filter(occurred_at__gt=CATCH_UP).exists()
+    assert not NodeEvent.objects.filter(occurred_at__lt=F("node__created_at")).exists()
