@@ -20,7 +20,9 @@ import datetime as dt
 import functools
 import json
 import math
+import queue
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,7 +30,7 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, transaction
 from django.db.models import Max
 
 from core import clock
@@ -407,6 +409,7 @@ class Rows:
         self.pg = connection.vendor == "postgresql"
         self.actor_id = actor_id
         self._next: dict[type[models.Model], int] = {}
+        self.queued: list | None = None
 
     def ids(self, model, n: int) -> range:
         if model not in self._next:
@@ -418,6 +421,12 @@ class Rows:
     def insert(self, model, columns: Sequence[str], rows: list[tuple]) -> None:
         if not rows:
             return
+        if self.queued is not None:  # written later, by the writer thread
+            self.queued.append((model, columns, rows))
+            return
+        self.write(model, columns, rows)
+
+    def write(self, model, columns: Sequence[str], rows: list[tuple]) -> None:
         by_column = {f.column: f for f in model._meta.concrete_fields}
         fields = [by_column[c] for c in columns]
         qn = connection.ops.quote_name
@@ -875,6 +884,42 @@ class _CachedCalendar:
         self.is_workday = functools.cache(calendar.is_workday)
 
 
+class _Writer:
+    """A thread that writes the chunks handed to it, each in its own transaction, in order."""
+
+    def __init__(self, rows: Rows):
+        self.rows = rows
+        self.queue: queue.Queue = queue.Queue(maxsize=2)  # memory stays bounded
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="generate_scale-writer")
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            while (ops := self.queue.get()) is not None:
+                if self.error is not None:
+                    continue  # failed: drain, so the generator never blocks
+                try:
+                    with transaction.atomic():
+                        for model, columns, rows in ops:
+                            self.rows.write(model, columns, rows)
+                except BaseException as exc:
+                    self.error = exc
+        finally:
+            connections.close_all()
+
+    def put(self, ops: list) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(ops)
+
+    def finish(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
 class ScaleRefused(Exception):
     """The database is not empty: the generator writes a data set, it does not add to one."""
 
@@ -888,8 +933,14 @@ def scale_generate(
     seed: int = 1,
     chunk: int = CHUNK_PROJECTS,
     progress: Callable[[str], None] | None = None,
+    pipeline: bool = False,
 ) -> ScaleResult:
-    """Write the synthetic data set into an empty, migrated database (see the module doc)."""
+    """Write the synthetic data set into an empty, migrated database (see the module doc).
+
+    With `pipeline`, a writer thread on its own connection writes each chunk while the next
+    one is worked out (the command does so on PostgreSQL). Its rows are committed chunk by
+    chunk outside the caller's transaction, so not inside a test's transaction.
+    """
     if projects < 1 or nodes_per_project < 1:
         raise ValueError("projects and nodes_per_project must be positive")
     if not 0 <= overdue_fraction <= 1:
@@ -921,12 +972,23 @@ def scale_generate(
         overdue=overdue,
         result=result,
     )
-    for first in range(0, projects, chunk):
-        with transaction.atomic():
-            _chunk_write(env, first, min(chunk, projects - first))
-        if progress:
-            done = min(first + chunk, projects)
-            progress(f"{done}/{projects} 个项目，{time.perf_counter() - started:.1f} 秒")
+    writer = _Writer(env.rows) if pipeline else None
+    try:
+        for first in range(0, projects, chunk):
+            if writer:
+                env.rows.queued = []
+                _chunk_write(env, first, min(chunk, projects - first))
+                writer.put(env.rows.queued)
+            else:
+                with transaction.atomic():
+                    _chunk_write(env, first, min(chunk, projects - first))
+            if progress:
+                done = min(first + chunk, projects)
+                progress(f"{done}/{projects} 个项目，{time.perf_counter() - started:.1f} 秒")
+    finally:
+        env.rows.queued = None
+        if writer:
+            writer.finish()
     env.rows.sequences_reset()
     result.seconds = time.perf_counter() - started
     return result

@@ -106,7 +106,13 @@ def assert_every_card_once(as_of: dt.datetime, runs: list[SweepRun]) -> int:
 def test_three_sweep_workers_at_once_issue_every_card_exactly_once():
     # given: 1,000 nodes with three years of history; 200 fell due since the catch-up sweep
     result = scale_generate(
-        projects=40, nodes_per_project=25, today=TODAY, overdue_fraction=0.2, seed=11
+        projects=40,
+        nodes_per_project=25,
+        today=TODAY,
+        overdue_fraction=0.2,
+        seed=11,
+        chunk=15,
+        pipeline=True,  # as the command writes on PostgreSQL: a writer thread per chunk
     )
     assert len(result.overdue) == 200
     history = Card.objects.count()
