@@ -938,8 +938,9 @@ def scale_generate(
     """Write the synthetic data set into an empty, migrated database (see the module doc).
 
     With `pipeline`, a writer thread on its own connection writes each chunk while the next
-    one is worked out (the command does so on PostgreSQL). Its rows are committed chunk by
-    chunk outside the caller's transaction, so not inside a test's transaction.
+    one is worked out (the command does so on PostgreSQL), committing chunk by chunk; called
+    inside a transaction (a test's, say), it writes one chunk at a time on the caller's
+    connection instead.
     """
     if projects < 1 or nodes_per_project < 1:
         raise ValueError("projects and nodes_per_project must be positive")
@@ -972,7 +973,9 @@ def scale_generate(
         overdue=overdue,
         result=result,
     )
-    writer = _Writer(env.rows) if pipeline else None
+    # Inside the caller's transaction (a test's, say) the writer's connection would not see
+    # the rows written so far, nor should it commit on the caller's behalf: one at a time.
+    writer = _Writer(env.rows) if pipeline and not connection.in_atomic_block else None
     try:
         for first in range(0, projects, chunk):
             if writer:
