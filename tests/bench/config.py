@@ -1,6 +1,7 @@
 """The benchmark's knobs and the names it relies on, in one place."""
 
 import os
+from pathlib import Path
 
 # The generator's login users (demo generate_scale; the stand-in makes the same ones).
 STAFF_USERNAME = "scale_staff"  # staff of one department: sees that unit's nodes
@@ -20,7 +21,7 @@ RUNS = 5  # read measures: the median of this many runs after one warm-up
 NOOP_RUNS = 3
 
 RESULTS_FILE = "bench-results.json"
-PROFILE_DIR = "var/bench"
+PROFILE_DIR = str(Path(__file__).resolve().parents[2] / "var" / "bench")
 
 # Targets checked at the end.
 SWEEP_CARD_MAX_RATIO = 3.0

@@ -49,36 +49,53 @@ def _stop(server: subprocess.Popen) -> None:
             server.wait()
 
 
+def _warm_up(host: str, token: str) -> None:
+    """Each worker loads the app on its first requests: not part of the measure."""
+    for _ in range(4 * config.HTTP_WORKERS):
+        for path, headers in ((TRIVIAL_PATH, {}), (NODE_LIST_PATH, _auth(token))):
+            request = urllib.request.Request(host + path, headers=headers)
+            with urllib.request.urlopen(request, timeout=60) as response:
+                response.read()
+
+
+def _auth(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
 def _locust(host: str, path: str, token: str, csv_prefix: Path, env: dict) -> dict:
     run_env = {**env, "BENCH_PATH": path, "BENCH_TOKEN": token}
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "locust",
-            "-f",
-            str(Path(__file__).with_name("locustfile.py")),
-            "--headless",
-            "-u",
-            str(config.HTTP_USERS),
-            "-r",
-            str(config.HTTP_USERS),
-            "-t",
-            f"{config.HTTP_SECONDS}s",
-            "--host",
-            host,
-            "--csv",
-            str(csv_prefix),
-            "--only-summary",
-            "--loglevel",
-            "WARNING",
-            "--exit-code-on-error",
-            "0",
-        ],
-        env=run_env,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    log = Path(f"{csv_prefix}.log")
+    with log.open("w") as out:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                str(Path(__file__).with_name("locustfile.py")),
+                "--headless",
+                "-u",
+                str(config.HTTP_USERS),
+                "-r",
+                str(config.HTTP_USERS),
+                "-t",
+                f"{config.HTTP_SECONDS}s",
+                "--host",
+                host,
+                "--csv",
+                str(csv_prefix),
+                "--only-summary",
+                "--loglevel",
+                "WARNING",
+                "--exit-code-on-error",
+                "0",
+            ],
+            env=run_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    if proc.returncode:
+        raise RuntimeError(f"locust exited with {proc.returncode}; see {log}")
     with open(f"{csv_prefix}_stats.csv", newline="") as f:
         row = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
     requests, failures = int(row["Request Count"]), int(row["Failure Count"])
@@ -99,30 +116,28 @@ def run(*, env: dict, token: str, nodes: int) -> dict[str, dict]:
     host = f"http://127.0.0.1:{port}"
     out = Path(config.PROFILE_DIR)
     out.mkdir(parents=True, exist_ok=True)
+    log = (out / f"gunicorn-{nodes}.log").open("w")
     server = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "nodetrack.wsgi:application",
-            "--workers",
-            str(config.HTTP_WORKERS),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
+            sys.executable, "-m", "gunicorn", "nodetrack.wsgi:application",
+            "--workers", str(config.HTTP_WORKERS), "--bind", f"127.0.0.1:{port}",
+            "--log-level", "warning",
         ],
         env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: stopped with its workers
-    )
+    )  # fmt: skip
     try:
         _wait_ready(host + TRIVIAL_PATH, server)
+        _warm_up(host, token)
         return {
             "http_node_list": _locust(host, NODE_LIST_PATH, token, out / f"http-{nodes}-list", env),
             "http_trivial": _locust(host, TRIVIAL_PATH, "", out / f"http-{nodes}-trivial", env),
         }
     finally:
         _stop(server)
+        log.close()
 
 
 def main() -> None:
