@@ -3,9 +3,9 @@
 import os
 from pathlib import Path
 
-# The generator's login users (demo generate_scale; the stand-in makes the same ones).
-STAFF_USERNAME = "scale_staff"  # staff of one department: sees that unit's nodes
-OFFICE_USERNAME = "scale_office"  # the supervision office: sees everything
+# The generator's login users (demo.scale.scale_usernames(); the stand-in makes the same).
+STAFF_USERNAME = "scale-staff-1"  # staff of one unit: sees its nodes and covered projects'
+OFFICE_USERNAME = "scale-office"  # the supervision office: sees everything
 
 NODES_PER_PROJECT = 20
 OVERDUE_FRACTION = 0.01

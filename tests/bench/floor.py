@@ -298,16 +298,22 @@ def sweep_noop(*, as_of: dt.datetime) -> int:
             [as_of],
         )
         cursor.fetchall()
+        # The reminders' candidates, without those already sent (by their event key).
         cursor.execute(
             """
-            SELECT n.id, COALESCE(n.committed_due_date, n.due_date) AS due, n.unit_id
-              FROM projects_node n
-             WHERE n.completed_at IS NULL AND n.archived_at IS NULL
-               AND ((n.committed_due_date IS NULL AND n.due_date BETWEEN %(today)s AND %(end)s)
-                    OR n.committed_due_date BETWEEN %(today)s AND %(end)s)
-               AND NOT EXISTS (
-                   SELECT 1 FROM supervision_notification s
-                    WHERE s.event_key LIKE 'reminder:' || n.id || ':%%')
+            SELECT c.id, c.unit_id, c.key
+              FROM (SELECT n.id, n.unit_id,
+                           'reminder:' || n.id || ':'
+                               || to_char(COALESCE(n.committed_due_date, n.due_date), 'YYYYMMDD')
+                               || ':' || CASE WHEN COALESCE(n.committed_due_date, n.due_date)
+                                                   - %(today)s::date <= 1 THEN 1 ELSE 3 END
+                               AS key
+                      FROM projects_node n
+                     WHERE n.completed_at IS NULL AND n.archived_at IS NULL
+                       AND ((n.committed_due_date IS NULL
+                             AND n.due_date BETWEEN %(today)s AND %(end)s)
+                            OR n.committed_due_date BETWEEN %(today)s AND %(end)s)) c
+             WHERE NOT EXISTS (SELECT 1 FROM supervision_notification s WHERE s.event_key = c.key)
             """,
             {"today": today, "end": today + dt.timedelta(days=3)},
         )

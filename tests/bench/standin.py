@@ -52,7 +52,7 @@ def generate(
                 people.append(
                     (
                         User(
-                            username=f"scale_s{unit.pk}_{k}",
+                            username=f"scale-s{unit.pk}-{k}",
                             email=f"s{unit.pk}_{k}@scale.invalid",
                             password=unusable,
                         ),
@@ -63,7 +63,7 @@ def generate(
             people.append(
                 (
                     User(
-                        username=f"scale_l{unit.pk}",
+                        username=f"scale-l{unit.pk}",
                         email=f"l{unit.pk}@scale.invalid",
                         password=unusable,
                     ),
@@ -89,7 +89,7 @@ def generate(
             people.append(
                 (
                     User(
-                        username=f"scale_office{k}",
+                        username=f"scale-office-{k}",
                         email=f"office{k}@scale.invalid",
                         password=unusable,
                     ),
