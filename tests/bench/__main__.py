@@ -117,6 +117,9 @@ def machine(base: str) -> dict:
         "commit": commit,
         "sweep_batch": _sweep_batch(),
         "http_seconds": config.HTTP_SECONDS,
+        "generator": "generate_scale"
+        if _generator(1, dt.date.today())[2] == "manage.py"
+        else "stand-in (tests/bench/standin.py)",
     }
 
 
@@ -163,10 +166,10 @@ def bench_size(base: str, nodes: int, failures: list[str]) -> list[dict]:
         app = _measure("app", "sweep_card_1pct", env)
         floor = _measure("floor", "sweep_card_1pct", copy_env, "--as-of", app["as_of"])
         print(f"   rows written ({app['yellow']} cards, {app['nodes_checked']} nodes checked):")
-        print(f"   {'table':<40} {'app':>9} {'floor':>9}")
+        print(f"   {'table':<44} {'app':>11} {'floor':>11}")
         for table, count in app["written"].items():
             mark = "" if floor["written"].get(table) == count else "   <-- MISMATCH"
-            print(f"   {table:<40} {count:>9} {floor['written'].get(table):>9}{mark}")
+            print(f"   {table:<44} {count:>11} {floor['written'].get(table):>11}{mark}")
         if app["written"] != floor["written"]:
             failures.append(f"{nodes} nodes: the sweep's floor wrote other rows than the app")
         row = _row("sweep_card_1pct", nodes, app, floor)

@@ -18,6 +18,7 @@ HTTP_WORKERS = 2
 EXPLAIN = os.environ.get("BENCH_EXPLAIN", "") not in ("", "0")
 PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
 RUNS = 5  # read measures: the median of this many runs after one warm-up
+SLOW_RUN = 3.0  # ... or one run after it, when the warm-up took longer than this (seconds)
 NOOP_RUNS = 3
 
 RESULTS_FILE = "bench-results.json"

@@ -69,14 +69,19 @@ class Counter:
 
 
 def table_counts() -> dict[str, int]:
-    """Rows per written table, plus the nodes with a schedule and the e-mailed notifications."""
+    """Rows per written table, the e-mailed notifications and a checksum of the schedules."""
     with connection.cursor() as cursor:
         counts = {}
         for table in WRITTEN_TABLES:
             cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 (fixed names)
             counts[table] = cursor.fetchone()[0]
-        cursor.execute("SELECT count(*) FROM projects_node WHERE next_escalation_at IS NOT NULL")
-        counts["projects_node.next_escalation_at"] = cursor.fetchone()[0]
+        # The schedules as one number: equal changes give equal differences.
+        cursor.execute(
+            "SELECT coalesce(sum(hashtext(id || ':' || coalesce("
+            "extract(epoch FROM next_escalation_at)::text, '-'))::bigint), 0)"
+            " FROM projects_node"
+        )
+        counts["projects_node.next_escalation_at (checksum)"] = int(cursor.fetchone()[0])
         cursor.execute("SELECT count(*) FROM supervision_notification WHERE emailed_at IS NOT NULL")
         counts["supervision_notification.emailed_at"] = cursor.fetchone()[0]
     return counts
