@@ -14,7 +14,7 @@ from organization.selectors import system_user
 from supervision.services import sweep_run
 from tests.bench import floor
 from tests.bench.config import OFFICE_USERNAME, STAFF_USERNAME
-from tests.bench.standin import generate
+from tests.bench.data import data_generate
 
 pytestmark = pytest.mark.django_db
 
@@ -72,13 +72,26 @@ def _written_by(work) -> dict[str, list]:
 @pytest.mark.postgres
 def test_floor_writes_what_the_sweep_writes(time_machine):
     time_machine.move_to(AS_OF, tick=False)
-    generate(projects=15, nodes_per_project=20, overdue_fraction=0.05, seed=1, today=AS_OF.date())
+    data_generate(
+        projects=15, nodes_per_project=20, overdue_fraction=0.05, seed=1, today=AS_OF.date()
+    )
     with connection.cursor() as cursor:  # a node the office has done late still gets its card
         cursor.execute(
-            "UPDATE projects_node SET completed_at = %s WHERE id = "
-            "(SELECT min(id) FROM projects_node WHERE due_date < %s AND completed_at IS NULL)",
-            [AS_OF - dt.timedelta(hours=1), AS_OF.date()],
+            "UPDATE projects_node SET completed_at = %s WHERE id = (SELECT min(id)"
+            " FROM projects_node WHERE due_date < %s AND completed_at IS NULL"
+            " AND (next_escalation_at IS NULL OR next_escalation_at <= %s))",
+            [AS_OF - dt.timedelta(hours=1), AS_OF.date(), AS_OF],
         )
+        # Two open nodes moved to fall due tomorrow and in three days, their schedule to be
+        # worked out again (as an edit leaves it): reminders, and the never-worked-out read.
+        for days in (1, 3):
+            cursor.execute(
+                "UPDATE projects_node SET due_date = %s, next_escalation_at = NULL WHERE id ="
+                " (SELECT max(id) FROM projects_node n WHERE completed_at IS NULL"
+                " AND committed_due_date IS NULL AND due_date > %s"
+                " AND NOT EXISTS (SELECT 1 FROM supervision_card c WHERE c.node_id = n.id))",
+                [AS_OF.date() + dt.timedelta(days=days), AS_OF.date() + dt.timedelta(days=3)],
+            )
     system_id = system_user().pk
 
     app = _written_by(lambda: sweep_run(as_of=AS_OF))
@@ -91,8 +104,10 @@ def test_floor_writes_what_the_sweep_writes(time_machine):
         assert sql[table] == app[table], table
 
 
-def test_stand_in_makes_the_login_users_the_bench_signs_in_as():
-    generate(projects=1, nodes_per_project=20, overdue_fraction=0.0, seed=1)
+def test_the_data_has_the_login_users_the_bench_signs_in_as():
+    data_generate(
+        projects=1, nodes_per_project=20, overdue_fraction=0.0, seed=1, today=AS_OF.date()
+    )
     from organization.models import User
 
     assert set(
