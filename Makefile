@@ -58,7 +58,7 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
-	BENCH_SIZES="$(BENCH_SIZES)" bash tests/with_postgres.sh $(PY) -m tests.bench
+	BENCH_SIZES="$(BENCH_SIZES)" NODETRACK_REQUIRE_POSTGRES=1 bash tests/with_postgres.sh $(PY) -m tests.bench
 
 lock:
 	rm -rf /tmp/nodetrack-lock && $(PYTHON) -m venv /tmp/nodetrack-lock
