@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-layers test-sqlite test-postgres lock messages clean
+.PHONY: install run test test-layers test-sqlite test-postgres lock messages clean bench
 
 install: $(STAMP)
 
@@ -47,6 +47,18 @@ test-sqlite: install
 test-postgres: install
 	@echo "==> pytest on PostgreSQL (throwaway server)"
 	bash tests/with_postgres.sh $(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+# Province scale: each size in BENCH_SIZES on its own throwaway PostgreSQL database, the app
+# against hand-written SQL doing the same work; writes bench-results.json.
+BENCH_SIZES ?= 10000 100000
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(PIP) install --quiet $$($(PY) -c 'import tomllib; print(" ".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["bench"]))')
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	BENCH_SIZES="$(BENCH_SIZES)" NODETRACK_REQUIRE_POSTGRES=1 bash tests/with_postgres.sh $(PY) -m tests.bench
 
 lock:
 	rm -rf /tmp/nodetrack-lock && $(PYTHON) -m venv /tmp/nodetrack-lock
