@@ -2,14 +2,14 @@
 
     BENCH_SIZES="10000 100000" bash tests/with_postgres.sh .venv/bin/python -m tests.bench
 
-For each size N: a fresh database, migrate, generate N nodes (demo's generate_scale, or the
-stand-in while it is missing), VACUUM ANALYZE, a copy (CREATE DATABASE ... TEMPLATE) for the
+For each size N: a fresh database, migrate, generate N nodes (demo's generate_scale),
+VACUUM ANALYZE, a copy (CREATE DATABASE ... TEMPLATE) for the
 floor; then each measure in its own process, the app on the original and hand-written SQL
 doing the same work (on the copy for the sweep's writes). Prints a table and the targets,
 writes bench-results.json; exits 1 if the floor wrote other rows than the app, or a measure
 failed. BENCH_HTTP_SECONDS shortens the load test, BENCH_EXPLAIN=1 prints the list queries'
-plans, BENCH_PROFILE=1 profiles the sweep (var/bench/), BENCH_GENERATOR=standin|app forces
-a generator, BENCH_KEEP=1 keeps the databases (until the throwaway server goes).
+plans, BENCH_PROFILE=1 profiles the sweep (var/bench/), BENCH_KEEP=1 keeps the databases (until
+the throwaway server goes).
 """
 
 import datetime as dt
@@ -27,7 +27,6 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 from . import config, loadtest
-from .data import real_generator
 
 ROOT = Path(__file__).resolve().parents[2]
 READ_MEASURES = ("node_list_staff", "node_list_office", "dashboard")
@@ -82,10 +81,7 @@ def _generator(projects: int, today: dt.date) -> list[str]:
         "--seed", str(config.SEED),
         "--today", today.isoformat(),
     ]  # fmt: skip
-    choice = os.environ.get("BENCH_GENERATOR", "auto")
-    if choice == "app" or (choice == "auto" and real_generator()):
-        return [sys.executable, "manage.py", "generate_scale", *args]
-    return [sys.executable, "-m", "tests.bench.standin", *args]
+    return [sys.executable, "manage.py", "generate_scale", *args]
 
 
 def machine(base: str) -> dict:

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-# The generator's login users (demo.scale.scale_usernames(); the stand-in makes the same).
+# The generator's login users (demo.scale.scale_usernames()).
 STAFF_USERNAME = "scale-staff-1"  # staff of one unit: sees its nodes and covered projects'
 OFFICE_USERNAME = "scale-office"  # the supervision office: sees everything
 
