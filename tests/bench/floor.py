@@ -111,7 +111,6 @@ def sweep_card(*, as_of: dt.datetime, system_user_id: int) -> int:
         "event": NodeEventKind.CARD_ISSUED.value,
         "card_note": NotificationKind.CARD_ISSUED.value,
         "reminder": NotificationKind.REMINDER.value,
-        "max_attempts": 8,
     }
     statements = [
         # 1. The nodes owing a yellow card, with their rule version and new ids.
@@ -243,19 +242,7 @@ def sweep_card(*, as_of: dt.datetime, system_user_id: int) -> int:
          WHERE due.n_days IS NOT NULL
         ON CONFLICT DO NOTHING
         """,
-        # 7. The e-mail copies: sent (bookkept) where the recipient has an address.
-        """
-        UPDATE supervision_notification n
-           SET email_attempts = CASE WHEN u.email = '' THEN %(max_attempts)s
-                                     ELSE n.email_attempts + 1 END,
-               email_next_at = NULL,
-               emailed_at = CASE WHEN u.email = '' THEN NULL ELSE now() END
-          FROM organization_user u
-         WHERE u.id = n.recipient_id AND n.emailed_at IS NULL
-           AND n.email_attempts < %(max_attempts)s
-           AND (n.email_next_at IS NULL OR n.email_next_at <= now())
-        """,
-        # 8. Each node's next check: the grace window's end after a card, its own breach
+        # 7. Each node's next check: the grace window's end after a card, its own breach
         #    before, never again once done in time or archived.
         f"""
         UPDATE projects_node n
@@ -268,7 +255,7 @@ def sweep_card(*, as_of: dt.datetime, system_user_id: int) -> int:
          WHERE n.next_escalation_at IS NULL
             OR (n.next_escalation_at <= %(as_of)s AND n.archived_at IS NULL)
         """,
-        # 9. The run's own row.
+        # 8. The run's own row.
         """
         INSERT INTO supervision_sweeprun
                (started_at, finished_at, as_of, yellow, red, items, notifications,
