@@ -13,7 +13,7 @@ from core.files import GeneratedName
 from core.models import Attachment
 from organization.models import Unit, choices_check
 from organization.selectors import user_scope
-from projects.models import Node
+from projects.models import Node, visible_node_ids
 from projects.validators import PLAN_DATE_MAX, PLAN_DATE_MIN, validate_plan_date
 from scoring.models import PointsEntry, RuleVersion
 
@@ -51,9 +51,12 @@ class NodeScopedQuerySet(models.QuerySet):
     """Rows about a node: a user sees them exactly where they see the node (Node.visible_to)."""
 
     def visible_to(self, user):
-        if user_scope(user=user).sees_all:
+        scope = user_scope(user=user)
+        if scope.sees_all:
             return self
-        return self.filter(node__in=Node.objects.visible_to(user).values("pk"))
+        if not scope.user_id:
+            return self.none()
+        return self.filter(node_id__in=visible_node_ids(scope))
 
 
 class Card(models.Model):

@@ -41,7 +41,7 @@ from projects.models import (
     ProgressAttachment,
     ProgressReport,
     Project,
-    covered_projects_q,
+    covered_project_ids,
 )
 from scoring.models import RuleVersion
 
@@ -501,8 +501,7 @@ def coverage_overview(*, user) -> CoverageOverview:
     )
     projects = list(
         Project.objects.visible_to(user)
-        .filter(covered_projects_q(user.pk))
-        .distinct()
+        .filter(pk__in=covered_project_ids(user.pk))
         .select_related("locality", "enterprise")
         .prefetch_related(Prefetch("nodes", queryset=nodes, to_attr="visible_nodes"))
         .order_by("code")
