@@ -273,7 +273,13 @@ class NodeQuerySet(models.QuerySet):
             return self
         if not scope.user_id:
             return self.none()
-        return self.filter(pk__in=visible_node_ids(scope))
+        # A filter on the node's own columns, not a join: PostgreSQL orders a scan's filters
+        # by cost, so a list filtered by an expensive annotation (a node's light) checks the
+        # scope first; the covered projects are one hashed UNION of index scans.
+        covered = Q(project_id__in=covered_project_ids(scope.user_id))
+        if scope.unit_ids:
+            return self.filter(Q(unit_id__in=sorted(scope.unit_ids)) | covered)
+        return self.filter(covered)
 
     def incomplete(self):
         return self.filter(completed_at__isnull=True)
@@ -441,6 +447,10 @@ class ProgressReport(models.Model):
         verbose_name = _("进度报告")
         verbose_name_plural = _("进度报告")
         ordering = ["-created_at", "-id"]
+        # A node's reports newest first, and its latest one for the early warning (per row).
+        indexes = [
+            models.Index(fields=["node", "-created_at", "-id"], name="projects_report_node_order")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(percent__gte=0) & Q(percent__lte=100),

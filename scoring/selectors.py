@@ -49,16 +49,8 @@ def unit_scores(year: int) -> list[UnitScore]:
     rows = (
         Unit.objects.filter(is_active=True)
         .annotate(
-            total=Coalesce(
-                Sum(
-                    "points_entries__points",
-                    filter=Q(
-                        points_entries__occurred_at__gte=start,
-                        points_entries__occurred_at__lt=end,
-                    ),
-                ),
-                Value(Decimal(0)),
-                output_field=DecimalField(max_digits=12, decimal_places=2),
+            total=_entries_sum(
+                PointsEntry.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
             )
         )
         .values_list("pk", "name", "kind", "total")
@@ -165,19 +157,27 @@ def _period_q(start: dt.date, end: dt.date, prefix: str = "") -> Q:
     )
 
 
-def _sum(condition: Q):
-    return Coalesce(
-        Sum("points_entries__points", filter=condition), Value(Decimal(0)), output_field=_MONEY
+def _entries_sum(entries: QuerySet):
+    """The sum of a unit's points among `entries` (0 when none), as a correlated subquery: the
+    period sits in its WHERE, so each unit's entries are one range scan of the index on
+    (unit, occurred_at), instead of every entry of every year joined in and filtered in SUM."""
+    total = (
+        entries.filter(unit=OuterRef("pk"))
+        .order_by()
+        .values("unit")
+        .annotate(total=Sum("points"))
+        .values("total")
     )
+    return Coalesce(Subquery(total, output_field=_MONEY), Value(Decimal(0)), output_field=_MONEY)
 
 
-def _entries_q(start: dt.date, end: dt.date, stream_id: int | None, kinds=None) -> Q:
-    condition = _period_q(start, end, "points_entries__")
+def _entries_sum_of(start: dt.date, end: dt.date, stream_id: int | None, kinds=None):
+    entries = PointsEntry.objects.filter(_period_q(start, end))
     if stream_id is not None:
-        condition &= Q(points_entries__node__project__work_stream_id=stream_id)
+        entries = entries.filter(node__project__work_stream_id=stream_id)
     if kinds:
-        condition &= Q(points_entries__kind__in=kinds)
-    return condition
+        entries = entries.filter(kind__in=kinds)
+    return _entries_sum(entries)
 
 
 def _base_scores(days: tuple[dt.date, ...]) -> dict[dt.date, Decimal]:
@@ -241,11 +241,11 @@ def unit_ranking(
         .values("history_date")[:1]
     )
     units = ranked_units(work_stream=stream_id, kind=kind).annotate(
-        deducted=_sum(_entries_q(start, end, stream_id, [EntryKind.CARD_DEDUCTION])),
-        reversed=_sum(_entries_q(start, end, stream_id, [EntryKind.CARD_REVERSAL])),
-        bonused=_sum(_entries_q(start, end, stream_id, [EntryKind.BONUS])),
-        adjusted=_sum(_entries_q(start, end, stream_id, [EntryKind.ADJUSTMENT])),
-        previous_total=_sum(_entries_q(prev_start, prev_end, stream_id)),
+        deducted=_entries_sum_of(start, end, stream_id, [EntryKind.CARD_DEDUCTION]),
+        reversed=_entries_sum_of(start, end, stream_id, [EntryKind.CARD_REVERSAL]),
+        bonused=_entries_sum_of(start, end, stream_id, [EntryKind.BONUS]),
+        adjusted=_entries_sum_of(start, end, stream_id, [EntryKind.ADJUSTMENT]),
+        previous_total=_entries_sum_of(prev_start, prev_end, stream_id),
         created_at=Subquery(created),
     )
     units = list(units)

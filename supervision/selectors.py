@@ -177,20 +177,31 @@ def nodes_with_card(queryset: QuerySet[Node], *, today: dt.date | None = None) -
     rules.node_lagging on `today`, with the thresholds in force then): what its light is made
     of. All in the one query."""
     today = today or clock.today()
-    active = Card.objects.filter(node=OuterRef("pk"), revoked_at__isnull=True)
+    # Scalar subqueries with LIMIT 1, not EXISTS: PostgreSQL may answer an EXISTS in the select
+    # list by hashing every card in force on every request, while these stay correlated, one
+    # probe of an index per row (the partial unique indexes on Card(node, kind) and on the
+    # pending Recommitment(node)), and are worked out after the sort and LIMIT of a page, for
+    # its rows alone. "red" sorts before "yellow": the first kind is the highest card.
+    card_kind = Subquery(
+        Card.objects.filter(node=OuterRef("pk"), revoked_at__isnull=True)
+        .order_by("kind")
+        .values("kind")[:1],
+        output_field=CharField(),
+    )
+    pending = Subquery(
+        Recommitment.objects.filter(node=OuterRef("pk"), status=RecommitmentStatus.PENDING)
+        .order_by()
+        .values("pk")[:1],
+        output_field=IntegerField(),
+    )
     return (
-        queryset.alias(**_lag_facts(today))
+        queryset.alias(**_lag_facts(today), pending_recommitment_id=pending)
         .annotate(
-            card_kind=Case(
-                When(Exists(active.filter(kind=CardKind.RED)), then=Value(CardKind.RED.value)),
-                When(
-                    Exists(active.filter(kind=CardKind.YELLOW)), then=Value(CardKind.YELLOW.value)
-                ),
-                default=Value(None),
-                output_field=CharField(),
-            ),
-            has_pending=Exists(
-                Recommitment.objects.filter(node=OuterRef("pk"), status=RecommitmentStatus.PENDING)
+            card_kind=card_kind,
+            has_pending=Case(
+                When(pending_recommitment_id__isnull=False, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
             ),
         )
         .annotate(lagging=_lagging(today))

@@ -258,7 +258,7 @@ def test_recommitments_list_answers_every_field_and_filters_by_status(client, wo
             }
         ],
     }
-    assert only_approved.json() == {"count": 0, "results": []}
+    assert only_approved.json() == {"count": 0, "next": None, "results": []}
     assert bad.status_code == 400
     assert bad.json() == {
         "detail": "请求参数有误。",
