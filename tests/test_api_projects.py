@@ -193,6 +193,7 @@ def test_nodes_list_answers_every_field(client, world):
     # then
     assert response.json() == {
         "count": 1,
+        "next": None,
         "results": [
             node_json(
                 world.node,
