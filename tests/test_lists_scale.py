@@ -162,6 +162,8 @@ def _b64(raw: str) -> str:
         ("cards/", _b64(json.dumps({"k": ["breached_at", "pk"], "v": ["2026-01-01", "x"]}))),
         ("cards/", _b64(json.dumps({"k": ["breached_at", "pk"], "v": [1, 2**70]}))),
         ("cards/", _b64(json.dumps({"k": ["breached_at", "pk"], "v": [[1], {"a": 1}]}))),
+        ("nodes/", _b64(json.dumps({"k": ["project__code", "seq", "pk"], "v": ["\x00", 1, 1]}))),
+        ("nodes/", _b64(json.dumps({"k": ["project__code", "seq", "pk"], "v": ["a", "b", 1]}))),
         ("scores/", _b64(json.dumps({"k": ["#"], "v": [-1]}))),
         ("scores/", _b64(json.dumps({"k": ["#"], "v": ["1"]}))),
         ("supervision-items/", "é"),

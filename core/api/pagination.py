@@ -172,7 +172,7 @@ def _plain(value) -> bool:
         return False
     if isinstance(value, int):
         return -INT_BOUND < value < INT_BOUND
-    return value is None or (isinstance(value, str) and len(value) <= 200)
+    return value is None or (isinstance(value, str) and len(value) <= 200 and "\x00" not in value)
 
 
 def _after(model, keys, values) -> Q:
