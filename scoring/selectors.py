@@ -5,7 +5,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    DecimalField,
+    Exists,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -49,9 +59,16 @@ def unit_scores(year: int) -> list[UnitScore]:
     rows = (
         Unit.objects.filter(is_active=True)
         .annotate(
-            total=_entries_sum(
-                PointsEntry.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+            # The year in the join's ON clause: only the year's entries are read.
+            year_entries=FilteredRelation(
+                "points_entries",
+                condition=Q(
+                    points_entries__occurred_at__gte=start, points_entries__occurred_at__lt=end
+                ),
             )
+        )
+        .annotate(
+            total=Coalesce(Sum("year_entries__points"), Value(Decimal(0)), output_field=_MONEY)
         )
         .values_list("pk", "name", "kind", "total")
     )
@@ -157,27 +174,26 @@ def _period_q(start: dt.date, end: dt.date, prefix: str = "") -> Q:
     )
 
 
-def _entries_sum(entries: QuerySet):
-    """The sum of a unit's points among `entries` (0 when none), as a correlated subquery: the
-    period sits in its WHERE, so each unit's entries are one range scan of the index on
-    (unit, occurred_at), instead of every entry of every year joined in and filtered in SUM."""
-    total = (
-        entries.filter(unit=OuterRef("pk"))
-        .order_by()
-        .values("unit")
-        .annotate(total=Sum("points"))
-        .values("total")
+def _period_entries(start: dt.date, end: dt.date) -> FilteredRelation:
+    """A unit's points entries dated in [start, end], joined with the period in the join's ON
+    clause: PostgreSQL reads only the period's entries (the occurred_at indexes), instead of
+    every entry of every year joined in and sorted out by the SUM's FILTER."""
+    return FilteredRelation("points_entries", condition=_period_q(start, end, "points_entries__"))
+
+
+def _sum(condition: Q):
+    return Coalesce(
+        Sum("period_entries__points", filter=condition), Value(Decimal(0)), output_field=_MONEY
     )
-    return Coalesce(Subquery(total, output_field=_MONEY), Value(Decimal(0)), output_field=_MONEY)
 
 
-def _entries_sum_of(start: dt.date, end: dt.date, stream_id: int | None, kinds=None):
-    entries = PointsEntry.objects.filter(_period_q(start, end))
+def _entries_q(start: dt.date, end: dt.date, stream_id: int | None, kinds=None) -> Q:
+    condition = _period_q(start, end, "period_entries__")
     if stream_id is not None:
-        entries = entries.filter(node__project__work_stream_id=stream_id)
+        condition &= Q(period_entries__node__project__work_stream_id=stream_id)
     if kinds:
-        entries = entries.filter(kind__in=kinds)
-    return _entries_sum(entries)
+        condition &= Q(period_entries__kind__in=kinds)
+    return condition
 
 
 def _base_scores(days: tuple[dt.date, ...]) -> dict[dt.date, Decimal]:
@@ -241,11 +257,14 @@ def unit_ranking(
         .values("history_date")[:1]
     )
     units = ranked_units(work_stream=stream_id, kind=kind).annotate(
-        deducted=_entries_sum_of(start, end, stream_id, [EntryKind.CARD_DEDUCTION]),
-        reversed=_entries_sum_of(start, end, stream_id, [EntryKind.CARD_REVERSAL]),
-        bonused=_entries_sum_of(start, end, stream_id, [EntryKind.BONUS]),
-        adjusted=_entries_sum_of(start, end, stream_id, [EntryKind.ADJUSTMENT]),
-        previous_total=_entries_sum_of(prev_start, prev_end, stream_id),
+        period_entries=_period_entries(min(start, prev_start), max(end, prev_end)),
+    )
+    units = units.annotate(
+        deducted=_sum(_entries_q(start, end, stream_id, [EntryKind.CARD_DEDUCTION])),
+        reversed=_sum(_entries_q(start, end, stream_id, [EntryKind.CARD_REVERSAL])),
+        bonused=_sum(_entries_q(start, end, stream_id, [EntryKind.BONUS])),
+        adjusted=_sum(_entries_q(start, end, stream_id, [EntryKind.ADJUSTMENT])),
+        previous_total=_sum(_entries_q(prev_start, prev_end, stream_id)),
         created_at=Subquery(created),
     )
     units = list(units)
