@@ -273,3 +273,19 @@ def test_pages_queries_do_not_grow(
     client.get(path)
     with django_assert_max_num_queries(pin):
         assert client.get(path).status_code == 200
+
+
+def test_a_list_ordered_by_an_expression_pages_by_offset_only(world):
+    from django.core.exceptions import ValidationError
+    from django.db.models import F
+
+    from core.api.pagination import ListParams, paginate
+
+    nodes_make(world, 2)
+    nodes = Node.objects.order_by(F("seq").desc())
+    page = paginate(nodes, ListParams(limit=1))
+    assert page["count"] == 4
+    assert page["next"] is None
+    assert [n.seq for n in page["results"]] == [11]
+    with pytest.raises(ValidationError):
+        paginate(nodes, ListParams(limit=1, cursor="eyJrIjpbXSwidiI6W119"))

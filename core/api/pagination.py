@@ -67,6 +67,8 @@ def paginate(items: QuerySet | list, params: ListParams) -> dict:
     keys = _sort_keys(items)
     count = None if params.cursor is not None or not params.count else _count(items)
     page = items
+    if params.cursor is not None and keys is None:
+        raise DjangoValidationError({"cursor": [str(BAD_CURSOR)]})
     if params.cursor is not None:
         after = _after(items.model, keys, _decode(params.cursor, keys))
         try:
@@ -78,7 +80,9 @@ def paginate(items: QuerySet | list, params: ListParams) -> dict:
         rows = list(page[params.offset : params.offset + params.limit + 1])
     more = len(rows) > params.limit
     rows = rows[: params.limit]
-    following = _encode(keys, [_key_value(rows[-1], name) for name, _ in keys]) if more else None
+    following = None
+    if more and keys is not None:
+        following = _encode(keys, [_key_value(rows[-1], name) for name, _ in keys])
     return {"count": count, "next": following, "results": rows}
 
 
@@ -105,14 +109,17 @@ def _count(items: QuerySet) -> int:
     return items.order_by().values("pk").count()
 
 
-def _sort_keys(items: QuerySet) -> list[tuple[str, bool]]:
+def _sort_keys(items: QuerySet) -> list[tuple[str, bool]] | None:
     """The queryset's ORDER BY as (field path, descending) pairs, ending with the primary key
-    so that the key is unique (ties on the sort key are broken by it, as the lists do)."""
+    so that the key is unique (ties on the sort key are broken by it, as the lists do); None
+    when the order is not by field names (an expression): that list pages by offset only."""
     order = list(items.query.order_by or items.model._meta.ordering)
+    if not order:
+        return None
     keys = []
     for term in order:
-        if not isinstance(term, str):
-            raise TypeError(f"keyset pagination needs field names, not {term!r}")
+        if not isinstance(term, str) or "?" in term or "." in term:
+            return None
         descending = term.startswith("-")
         name = term.lstrip("-")
         keys.append(("pk" if name == "id" else name, descending))
