@@ -112,9 +112,13 @@ def _lag_facts(today: dt.date) -> dict:
         .values("due_date")[:1],
         output_field=DateField(),
     )
-    # A join, not a subquery: the node's project is one row, and the expression is compiled
-    # several times over in _lagging.
-    project_start = F("project__start_date")
+    # A subquery by primary key, not a join: a join set up by an annotation stays in the
+    # list's COUNT (every node joined to its project for nothing); the subquery is only
+    # worked out for the rows whose lag is asked for (a page's, after its LIMIT).
+    project_start = Subquery(
+        Project.objects.filter(pk=OuterRef("project_id")).values("start_date")[:1],
+        output_field=DateField(),
+    )
     created_on = TruncDate("created_at", tzinfo=local)
     last_report = Subquery(
         ProgressReport.objects.filter(node=OuterRef("pk"))
