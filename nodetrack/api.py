@@ -35,7 +35,9 @@ api = NodeTrackAPI(
     description=(
         "节点督办 REST API。认证：请求头 `Authorization: Bearer <令牌>`，"
         "令牌由 `python manage.py create_api_token 用户名` 生成。"
-        "列表接口接受 limit（默认 50，最大 500）与 offset，返回 {count, results}。"
+        "列表接口接受 limit（默认 50，最大 500）与 offset，返回 {count, next, results}；"
+        "next 为下一页的游标（无下一页时为 null），作为 cursor 传回即按排序键取下一页，"
+        "不受新增数据影响、深翻页同样快。给出 cursor 或 count=false 时不计总数，count 为 null。"
     ),
     urls_namespace="api",
     docs_url="/docs",

@@ -5,7 +5,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import DecimalField, Exists, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import (
+    DecimalField,
+    Exists,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -49,17 +59,16 @@ def unit_scores(year: int) -> list[UnitScore]:
     rows = (
         Unit.objects.filter(is_active=True)
         .annotate(
-            total=Coalesce(
-                Sum(
-                    "points_entries__points",
-                    filter=Q(
-                        points_entries__occurred_at__gte=start,
-                        points_entries__occurred_at__lt=end,
-                    ),
+            # The year in the join's ON clause: only the year's entries are read.
+            year_entries=FilteredRelation(
+                "points_entries",
+                condition=Q(
+                    points_entries__occurred_at__gte=start, points_entries__occurred_at__lt=end
                 ),
-                Value(Decimal(0)),
-                output_field=DecimalField(max_digits=12, decimal_places=2),
             )
+        )
+        .annotate(
+            total=Coalesce(Sum("year_entries__points"), Value(Decimal(0)), output_field=_MONEY)
         )
         .values_list("pk", "name", "kind", "total")
     )
@@ -165,18 +174,25 @@ def _period_q(start: dt.date, end: dt.date, prefix: str = "") -> Q:
     )
 
 
+def _period_entries(start: dt.date, end: dt.date) -> FilteredRelation:
+    """A unit's points entries dated in [start, end], joined with the period in the join's ON
+    clause: PostgreSQL reads only the period's entries (the occurred_at indexes), instead of
+    every entry of every year joined in and sorted out by the SUM's FILTER."""
+    return FilteredRelation("points_entries", condition=_period_q(start, end, "points_entries__"))
+
+
 def _sum(condition: Q):
     return Coalesce(
-        Sum("points_entries__points", filter=condition), Value(Decimal(0)), output_field=_MONEY
+        Sum("period_entries__points", filter=condition), Value(Decimal(0)), output_field=_MONEY
     )
 
 
 def _entries_q(start: dt.date, end: dt.date, stream_id: int | None, kinds=None) -> Q:
-    condition = _period_q(start, end, "points_entries__")
+    condition = _period_q(start, end, "period_entries__")
     if stream_id is not None:
-        condition &= Q(points_entries__node__project__work_stream_id=stream_id)
+        condition &= Q(period_entries__node__project__work_stream_id=stream_id)
     if kinds:
-        condition &= Q(points_entries__kind__in=kinds)
+        condition &= Q(period_entries__kind__in=kinds)
     return condition
 
 
@@ -241,6 +257,9 @@ def unit_ranking(
         .values("history_date")[:1]
     )
     units = ranked_units(work_stream=stream_id, kind=kind).annotate(
+        period_entries=_period_entries(min(start, prev_start), max(end, prev_end)),
+    )
+    units = units.annotate(
         deducted=_sum(_entries_q(start, end, stream_id, [EntryKind.CARD_DEDUCTION])),
         reversed=_sum(_entries_q(start, end, stream_id, [EntryKind.CARD_REVERSAL])),
         bonused=_sum(_entries_q(start, end, stream_id, [EntryKind.BONUS])),

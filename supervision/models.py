@@ -13,7 +13,7 @@ from core.files import GeneratedName
 from core.models import Attachment
 from organization.models import Unit, choices_check
 from organization.selectors import user_scope
-from projects.models import Node
+from projects.models import Node, visible_node_ids
 from projects.validators import PLAN_DATE_MAX, PLAN_DATE_MIN, validate_plan_date
 from scoring.models import PointsEntry, RuleVersion
 
@@ -51,9 +51,12 @@ class NodeScopedQuerySet(models.QuerySet):
     """Rows about a node: a user sees them exactly where they see the node (Node.visible_to)."""
 
     def visible_to(self, user):
-        if user_scope(user=user).sees_all:
+        scope = user_scope(user=user)
+        if scope.sees_all:
             return self
-        return self.filter(node__in=Node.objects.visible_to(user).values("pk"))
+        if not scope.user_id:
+            return self.none()
+        return self.filter(node_id__in=visible_node_ids(scope))
 
 
 class Card(models.Model):
@@ -131,6 +134,8 @@ class Card(models.Model):
         ]
         indexes = [
             models.Index(fields=["unit", "breached_at"], name="supervision_card_unit_time"),
+            # The card lists' order (newest breach first): a page is read off the index.
+            models.Index(fields=["-breached_at", "-id"], name="supervision_card_list_order"),
         ]
 
     def __str__(self) -> str:
@@ -180,6 +185,8 @@ class Recommitment(models.Model):
         verbose_name = _("重新承诺")
         verbose_name_plural = _("重新承诺")
         ordering = ["-submitted_at", "-id"]
+        # The recommitment lists' order (newest first).
+        indexes = [models.Index(fields=["-submitted_at", "-id"], name="supervision_rec_list_order")]
         constraints = [
             choices_check("status", RecommitmentStatus, "supervision_recommitment_status_valid"),
             models.UniqueConstraint(
@@ -254,7 +261,11 @@ class SupervisionItem(models.Model):
                 name="supervision_supervisionitem_closed_complete",
             ),
         ]
-        indexes = [models.Index(fields=["status", "opened_at"], name="supervision_item_status")]
+        indexes = [
+            models.Index(fields=["status", "opened_at"], name="supervision_item_status"),
+            # The priority list's order (newest first).
+            models.Index(fields=["-opened_at", "-id"], name="supervision_item_list_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.node} ({self.get_status_display()})"
@@ -288,6 +299,12 @@ class InspectionRecord(models.Model):
         verbose_name = _("督查记录")
         verbose_name_plural = _("督查记录")
         ordering = ["-inspected_on", "-id"]
+        # An item's inspections newest first, and its last one on the priority list.
+        indexes = [
+            models.Index(
+                fields=["item", "-inspected_on", "-id"], name="supervision_inspection_order"
+            )
+        ]
         constraints = [
             choices_check("mode", InspectionMode, "supervision_inspectionrecord_mode_valid")
         ]
@@ -350,6 +367,10 @@ class Notification(models.Model):
             ),
         ]
         indexes = [
+            # A user's notifications, newest first.
+            models.Index(
+                fields=["recipient", "-created_at", "-id"], name="supervision_notif_list_order"
+            ),
             models.Index(
                 fields=["recipient"],
                 condition=Q(read_at__isnull=True),

@@ -41,7 +41,7 @@ from projects.models import (
     ProgressAttachment,
     ProgressReport,
     Project,
-    covered_projects_q,
+    covered_project_ids,
 )
 from scoring.models import RuleVersion
 
@@ -112,9 +112,13 @@ def _lag_facts(today: dt.date) -> dict:
         .values("due_date")[:1],
         output_field=DateField(),
     )
-    # A join, not a subquery: the node's project is one row, and the expression is compiled
-    # several times over in _lagging.
-    project_start = F("project__start_date")
+    # A subquery by primary key, not a join: a join set up by an annotation stays in the
+    # list's COUNT (every node joined to its project for nothing); the subquery is only
+    # worked out for the rows whose lag is asked for (a page's, after its LIMIT).
+    project_start = Subquery(
+        Project.objects.filter(pk=OuterRef("project_id")).values("start_date")[:1],
+        output_field=DateField(),
+    )
     created_on = TruncDate("created_at", tzinfo=local)
     last_report = Subquery(
         ProgressReport.objects.filter(node=OuterRef("pk"))
@@ -177,20 +181,31 @@ def nodes_with_card(queryset: QuerySet[Node], *, today: dt.date | None = None) -
     rules.node_lagging on `today`, with the thresholds in force then): what its light is made
     of. All in the one query."""
     today = today or clock.today()
-    active = Card.objects.filter(node=OuterRef("pk"), revoked_at__isnull=True)
+    # Scalar subqueries with LIMIT 1, not EXISTS: PostgreSQL may answer an EXISTS in the select
+    # list by hashing every card in force on every request, while these stay correlated, one
+    # probe of an index per row (the partial unique indexes on Card(node, kind) and on the
+    # pending Recommitment(node)), and are worked out after the sort and LIMIT of a page, for
+    # its rows alone. "red" sorts before "yellow": the first kind is the highest card.
+    card_kind = Subquery(
+        Card.objects.filter(node=OuterRef("pk"), revoked_at__isnull=True)
+        .order_by("kind")
+        .values("kind")[:1],
+        output_field=CharField(),
+    )
+    pending = Subquery(
+        Recommitment.objects.filter(node=OuterRef("pk"), status=RecommitmentStatus.PENDING)
+        .order_by()
+        .values("pk")[:1],
+        output_field=IntegerField(),
+    )
     return (
-        queryset.alias(**_lag_facts(today))
+        queryset.alias(**_lag_facts(today), pending_recommitment_id=pending)
         .annotate(
-            card_kind=Case(
-                When(Exists(active.filter(kind=CardKind.RED)), then=Value(CardKind.RED.value)),
-                When(
-                    Exists(active.filter(kind=CardKind.YELLOW)), then=Value(CardKind.YELLOW.value)
-                ),
-                default=Value(None),
-                output_field=CharField(),
-            ),
-            has_pending=Exists(
-                Recommitment.objects.filter(node=OuterRef("pk"), status=RecommitmentStatus.PENDING)
+            card_kind=card_kind,
+            has_pending=Case(
+                When(pending_recommitment_id__isnull=False, then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
             ),
         )
         .annotate(lagging=_lagging(today))
@@ -501,8 +516,7 @@ def coverage_overview(*, user) -> CoverageOverview:
     )
     projects = list(
         Project.objects.visible_to(user)
-        .filter(covered_projects_q(user.pk))
-        .distinct()
+        .filter(pk__in=covered_project_ids(user.pk))
         .select_related("locality", "enterprise")
         .prefetch_related(Prefetch("nodes", queryset=nodes, to_attr="visible_nodes"))
         .order_by("code")

@@ -193,6 +193,7 @@ def test_nodes_list_answers_every_field(client, world):
     # then
     assert response.json() == {
         "count": 1,
+        "next": None,
         "results": [
             node_json(
                 world.node,
@@ -245,15 +246,15 @@ def test_nodes_filter_by_project_code_and_unit_name(client, world):
     # then
     assert ids(by_project) == [world.other_node.pk]
     assert ids(by_unit) == [world.node.pk]
-    assert both.json() == {"count": 0, "results": []}
-    assert unknown.json() == {"count": 0, "results": []}
+    assert both.json() == {"count": 0, "next": None, "results": []}
+    assert unknown.json() == {"count": 0, "next": None, "results": []}
 
 
 def test_nodes_filter_does_not_widen_the_scope(client, world):
     # when: staff of one unit ask for another unit's nodes
     response = api_get(client, "nodes/", world.token("staff"), unit="县住建局")
     # then
-    assert response.json() == {"count": 0, "results": []}
+    assert response.json() == {"count": 0, "next": None, "results": []}
 
 
 def test_nodes_pagination(client, world):
@@ -271,7 +272,7 @@ def test_nodes_pagination(client, world):
     assert first.json()["count"] == second.json()["count"] == last.json()["count"] == 7
     assert ids(first) + ids(second) + ids(last) == every
     assert ids(last) == [world.other_node.pk]
-    assert beyond.json() == {"count": 7, "results": []}
+    assert beyond.json() == {"count": 7, "next": None, "results": []}
     assert ids(default) == every
 
 

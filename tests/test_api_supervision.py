@@ -244,6 +244,7 @@ def test_recommitments_list_answers_every_field_and_filters_by_status(client, wo
     assert ids(every) == [pending.pk, rejected.pk]
     assert only_rejected.json() == {
         "count": 1,
+        "next": None,
         "results": [
             {
                 "id": rejected.pk,
@@ -258,7 +259,7 @@ def test_recommitments_list_answers_every_field_and_filters_by_status(client, wo
             }
         ],
     }
-    assert only_approved.json() == {"count": 0, "results": []}
+    assert only_approved.json() == {"count": 0, "next": None, "results": []}
     assert bad.status_code == 400
     assert bad.json() == {
         "detail": "请求参数有误。",
@@ -488,6 +489,7 @@ def test_cards_list_answers_every_field_and_filters(client, world, cards):
     assert ids(every) == [red.pk, other.pk, yellow.pk]
     assert reds.json() == {
         "count": 1,
+        "next": None,
         "results": [
             {
                 "id": red.pk,
@@ -698,6 +700,7 @@ def test_supervision_items_answer_every_field_and_filter_by_status(client, world
     # then
     assert open_items.json() == {
         "count": 1,
+        "next": None,
         "results": [
             {
                 "id": mine.pk,

@@ -1055,6 +1055,7 @@ def test_the_api_lists_published_bulletins_only(w):
     # then
     assert listed.json() == {
         "count": 1,
+        "next": None,
         "results": [
             {
                 "id": bulletin.pk,

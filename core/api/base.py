@@ -12,8 +12,8 @@ from typing import ClassVar
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -225,6 +225,20 @@ class NodeTrackAPI(NinjaAPI):
         super().__init__(**kwargs)
         for exc_class, handler in _HANDLERS:
             self.add_exception_handler(exc_class, partial(handler, self))
+        self._openapi_schemas: dict = {}
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """The OpenAPI document, built once per process (per path prefix and language: its
+        descriptions are translated) instead of on every request of /openapi.json; the
+        routes are fixed once the URLconf is loaded. Callers must not change it."""
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        key = (path_prefix, get_language())
+        schema = self._openapi_schemas.get(key)
+        if schema is None:
+            schema = super().get_openapi_schema(path_prefix=path_prefix)
+            self._openapi_schemas[key] = schema
+        return schema
 
 
 def json_error(status: int, detail: str, **extra) -> JsonResponse:

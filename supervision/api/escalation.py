@@ -119,7 +119,7 @@ class NodeRowFilters(ListParams):
     overdue_max: int | None = Field(None, ge=0, le=36500, description="超期天数不多于")
 
     def filter_data(self) -> dict:
-        return self.dict(exclude={"limit", "offset"}, exclude_none=True)
+        return self.dict(exclude={"limit", "offset", "cursor", "count"}, exclude_none=True)
 
 
 class CardFilters(NodeRowFilters):
