@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0008_work_streams'),
+        ('projects', '0009_node_unscheduled_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

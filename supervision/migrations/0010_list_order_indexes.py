@@ -8,9 +8,9 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('organization', '0003_system_user'),
-        ('projects', '0009_list_order_indexes'),
+        ('projects', '0010_list_order_indexes'),
+        ('supervision', '0009_notification_event_key'),
         ('scoring', '0009_entries_node_from_cards'),
-        ('supervision', '0008_notification_lagging_digest'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
