@@ -1,62 +1,108 @@
 """Inserting many rows at once, skipping those a unique constraint already holds."""
 
 from django.db import connection, models
+from django.utils import timezone
 
 # SQLite (3.32+) takes 32766 bound parameters in one statement, PostgreSQL 65535.
 _PARAMS_MAX = 30_000
 
 
+def rows_insert(
+    model: type[models.Model],
+    rows: list[dict],
+    *,
+    returning: tuple[str, ...] = (),
+    skip_conflicts: bool = False,
+) -> list[tuple]:
+    """Insert rows given as ``{attname: value}`` (a field left out takes its default), with
+    no model instance per row: the columns `returning` of each row written.
+
+    With `skip_conflicts`, a row a unique constraint turns away is skipped (``ON CONFLICT DO
+    NOTHING``) and not returned: ``bulk_create(ignore_conflicts=True)`` cannot tell which
+    rows were written, so a caller would count another process's rows as its own. On
+    PostgreSQL the rows go as one array per column (``unnest``): a short statement whatever
+    their number, which the driver neither splits nor quotes row by row, and values it
+    adapts itself (JSON aside) are passed as they are.
+    """
+    if not rows:
+        return []
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    qn = connection.ops.quote_name
+    table, columns = qn(meta.db_table), ", ".join(qn(f.column) for f in fields)
+    tail = " ON CONFLICT DO NOTHING" if skip_conflicts else ""
+    if returning:
+        tail += " RETURNING " + ", ".join(qn(meta.get_field(n).column) for n in returning)
+    postgres = connection.vendor == "postgresql"
+    arrays = []
+    for f in fields:
+        default = f.get_default()
+        values = [row.get(f.attname, default) for row in rows]
+        if not postgres or f.get_internal_type() == "JSONField":
+            values = [f.get_db_prep_save(v, connection) for v in values]
+        arrays.append(values)
+    written: list[tuple] = []
+    with connection.cursor() as cursor:
+        if postgres:
+            casts = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({casts}){tail}", arrays
+            )
+            return [tuple(r) for r in cursor.fetchall()] if returning else []
+        placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        per_statement = max(1, _PARAMS_MAX // len(fields))
+        for start in range(0, len(rows), per_statement):
+            end = min(start + per_statement, len(rows))
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) "
+                f"VALUES {', '.join([placeholders] * (end - start))}{tail}",
+                [column[i] for i in range(start, end) for column in arrays],
+            )
+            if returning:
+                written.extend(tuple(r) for r in cursor.fetchall())
+    return written
+
+
 def rows_insert_new(
     objs: list[models.Model], *, returning: tuple[str, ...] = ("id",)
 ) -> list[tuple]:
-    """Insert the rows no other process has inserted meanwhile; the columns `returning` of
-    each row this call wrote, and none for a row a unique constraint turned away.
-
-    ``bulk_create(ignore_conflicts=True)`` cannot tell which rows were written, so a caller
-    would count another process's rows as its own: ``ON CONFLICT DO NOTHING RETURNING``
-    (PostgreSQL, SQLite 3.35+) answers with the rows actually written. On PostgreSQL the
-    rows go as one array per column (``unnest``), so the statement stays short. The primary
-    key is not set on `objs`; callers match the returned columns to their objects.
-    """
+    """Insert model instances no other process has inserted meanwhile (rows_insert with
+    skip_conflicts); the primary key is not set on `objs`: callers match the returned
+    columns to their objects."""
     if not objs:
         return []
-    meta = objs[0]._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    qn = connection.ops.quote_name
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    per_statement = max(1, _PARAMS_MAX // len(fields))
-    columns = ", ".join(qn(f.column) for f in fields)
-    back = ", ".join(qn(meta.get_field(name).column) for name in returning)
-    written: list[tuple] = []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One array per column: a short statement whatever the rows, which the driver
-            # neither splits nor quotes row by row.
-            arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
-            cursor.execute(
-                f"INSERT INTO {qn(meta.db_table)} ({columns}) SELECT * FROM unnest({arrays}) "
-                f"ON CONFLICT DO NOTHING RETURNING {back}",
-                [
-                    [f.get_db_prep_save(f.pre_save(obj, add=True), connection) for obj in objs]
-                    for f in fields
-                ],
-            )
-            return [tuple(r) for r in cursor.fetchall()]
-        for start in range(0, len(objs), per_statement):
-            chunk = objs[start : start + per_statement]
-            params = [
-                f.get_db_prep_save(f.pre_save(obj, add=True), connection)
-                for obj in chunk
-                for f in fields
-            ]
-            cursor.execute(
-                f"INSERT INTO {qn(meta.db_table)} ({columns}) "
-                f"VALUES {', '.join([row] * len(chunk))} "
-                f"ON CONFLICT DO NOTHING RETURNING {back}",
-                params,
-            )
-            written.extend(tuple(r) for r in cursor.fetchall())
-    return written
+    fields = [f for f in objs[0]._meta.concrete_fields if not f.primary_key]
+    return rows_insert(
+        type(objs[0]),
+        [{f.attname: f.pre_save(obj, add=True) for f in fields} for obj in objs],
+        returning=returning,
+        skip_conflicts=True,
+    )
+
+
+def history_rows_insert(
+    objs: list[models.Model], *, user, reason: str | None, history_type: str = "+"
+) -> None:
+    """The django-simple-history rows of saved instances, as its bulk_history_create writes
+    them (the fields' values, when, by whom, why), with no historical instance per row."""
+    if not objs:
+        return
+    history = type(objs[0]).history.model
+    when = timezone.now()
+    user_id = getattr(user, "pk", user)
+    rows_insert(
+        history,
+        [
+            {
+                **{f.attname: getattr(obj, f.attname) for f in history.tracked_fields},
+                "history_date": when,
+                "history_user_id": user_id,
+                "history_change_reason": reason,
+                "history_type": history_type,
+            }
+            for obj in objs
+        ],
+    )
 
 
 def column_update(model: type[models.Model], field: str, values: dict) -> int:

@@ -201,18 +201,7 @@ def test_a_reminder_another_pass_inserted_first_is_not_counted(unit, staff, monk
     real = notifications_module.notifications_insert
 
     def other_pass_first(new):
-        real(
-            [
-                Notification(
-                    **{
-                        f.attname: getattr(n, f.attname)
-                        for f in Notification._meta.concrete_fields
-                        if not f.primary_key
-                    }
-                )
-                for n in new
-            ]
-        )
+        real([dict(row) for row in new])
         return real(new)
 
     monkeypatch.setattr(notifications_module, "notifications_insert", other_pass_first)

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core import clock
-from core.bulk import column_update, rows_insert_new
+from core.bulk import column_update, history_rows_insert, rows_insert_new
 from core.formats import date_cn, points_text
 from core.i18n import in_record_language
 from organization.models import User
@@ -312,7 +312,7 @@ def _cards_write(owed: list[_Owed], ctx, actor: User, as_of, done: SweepCounts) 
             for o in owed
         ]
     )
-    PointsEntry.history.bulk_history_create(entries, default_change_reason=None)
+    history_rows_insert(entries, user=None, reason=None)
     for o, entry in zip(owed, entries, strict=True):
         o.card = Card(
             node=o.node,
@@ -335,9 +335,7 @@ def _cards_write(owed: list[_Owed], ctx, actor: User, as_of, done: SweepCounts) 
         raise _CardTaken  # another sweep issued one first: undo the batch, its deductions too
     for o in owed:
         o.card.pk = written[(o.node.pk, o.due.kind)]
-    Card.history.bulk_history_create(
-        [o.card for o in owed], default_user=actor, default_change_reason=_("系统自动亮牌")
-    )
+    history_rows_insert([o.card for o in owed], user=actor, reason=_("系统自动亮牌"))
     reds = [o for o in owed if o.due.kind == CardKind.RED]
     if reds:
         _red_card_follow_up(reds, actor, as_of)
@@ -364,9 +362,7 @@ def _red_card_follow_up(reds: list[_Owed], actor: User, as_of) -> None:
     for o, item in zip(reds, items, strict=True):
         item.pk = written[o.card.pk]
         o.item = item
-    SupervisionItem.history.bulk_history_create(
-        items, default_user=actor, default_change_reason=_("列入重点督办事项")
-    )
+    history_rows_insert(items, user=actor, reason=_("列入重点督办事项"))
     reason = _("已亮红牌，待审批的重新承诺自动失效")
     by_node = {o.node.pk: o for o in reds}
     pending = list(
@@ -382,9 +378,7 @@ def _red_card_follow_up(reds: list[_Owed], actor: User, as_of) -> None:
         rec.comment = reason
         by_node[rec.node_id].lapsed.append(rec)
     Recommitment.objects.bulk_update(pending, ["status", "decided_at", "comment"])
-    Recommitment.history.bulk_history_create(
-        pending, update=True, default_user=actor, default_change_reason=reason
-    )
+    history_rows_insert(pending, user=actor, reason=reason, history_type="~")
     # The approvers' "待您审批" is no longer theirs to act on.
     Notification.objects.filter(
         event_key__in=[recommitment_waiting_key(rec.pk) for rec in pending], read_at__isnull=True
@@ -435,7 +429,7 @@ def _events(o: _Owed, actor: User, as_of) -> list[NodeEvent]:
     return events
 
 
-def _card_notifications(o: _Owed, ctx, as_of) -> list[Notification]:
+def _card_notifications(o: _Owed, ctx, as_of) -> list[dict]:
     """The card's notifications: the unit's staff, its leaders in charge, the office."""
     recipients = sorted(ctx.card_recipients(o.node.unit_id))
     if not recipients:
@@ -456,15 +450,15 @@ def _card_notifications(o: _Owed, ctx, as_of) -> list[Notification]:
         "kind": kind_label,
     }
     return [
-        Notification(
-            recipient_id=recipient_id,
-            kind=NotificationKind.CARD_ISSUED,
-            event_key=f"card:{o.card.pk}",
-            title=title[:200],
-            body=body,
-            node=o.node,
-            created_at=as_of,
-        )
+        {
+            "recipient_id": recipient_id,
+            "kind": NotificationKind.CARD_ISSUED,
+            "event_key": f"card:{o.card.pk}",
+            "title": title[:200],
+            "body": body,
+            "node_id": o.node.pk,
+            "created_at": as_of,
+        }
         for recipient_id in recipients
     ]
 

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from core import clock
-from core.bulk import rows_insert_new
+from core.bulk import rows_insert
 from organization.models import User
 from projects.models import Node
 
@@ -43,15 +43,15 @@ def notifications_create(
         ).values_list("recipient_id", flat=True)
     )
     new = [
-        Notification(
-            recipient_id=rid,
-            kind=kind,
-            event_key=event_key,
-            title=title[:200],
-            body=body,
-            node=node,
-            created_at=at,
-        )
+        {
+            "recipient_id": rid,
+            "kind": kind,
+            "event_key": event_key,
+            "title": title[:200],
+            "body": body,
+            "node_id": node.pk if node else None,
+            "created_at": at,
+        }
         for rid in sorted(recipient_ids - existing)
     ]
     made = notifications_insert(new)
@@ -60,10 +60,11 @@ def notifications_create(
     return made
 
 
-def notifications_insert(new: list[Notification]) -> int:
-    """Insert the notifications no other process has inserted meanwhile; returns how many
-    this one did (a concurrent pass's rows are not counted twice)."""
-    return len(rows_insert_new(new))
+def notifications_insert(new: list[dict]) -> int:
+    """Insert the notifications (rows as ``{attname: value}``) no other process has inserted
+    meanwhile; returns how many this one did (a concurrent pass's rows are not counted
+    twice)."""
+    return len(rows_insert(Notification, new, returning=("id",), skip_conflicts=True))
 
 
 EMAIL_MAX_ATTEMPTS = 8

@@ -60,15 +60,15 @@ def reminders_send(*, ctx: EscalationContext, as_of: dt.datetime) -> int:
         node = nodes[pk]
         title, body = _reminder_texts(node, due, today)
         new += [
-            Notification(
-                recipient_id=recipient_id,
-                kind=NotificationKind.REMINDER,
-                event_key=key,
-                title=title[:200],
-                body=body,
-                node=node,
-                created_at=as_of,
-            )
+            {
+                "recipient_id": recipient_id,
+                "kind": NotificationKind.REMINDER,
+                "event_key": key,
+                "title": title[:200],
+                "body": body,
+                "node_id": node.pk,
+                "created_at": as_of,
+            }
             for recipient_id in sorted(ctx.unit_staff(node.unit_id))
         ]
     return notifications.notifications_insert(new)
