@@ -176,10 +176,11 @@ def bench_size(base: str, nodes: int, failures: list[str]) -> list[dict]:
             rows_written=app["written"],
         )
         rows.append(row)
-        rows.append(
-            _row("sweep_noop", nodes, _measure("app", "sweep_noop", env),
-                 _measure("floor", "sweep_noop", env))
-        )  # fmt: skip
+        noop = _measure("app", "sweep_noop", env)
+        rows.append(_row("sweep_noop", nodes, noop, _measure("floor", "sweep_noop", env)))
+        # A pass's own queries (its run record, the rules, the calendar, the reminders) are
+        # those of the pass with nothing to do; the rest are the batches'.
+        row["queries_per_batch"] = round((app["queries"] - noop["queries"]) / batches, 1)
         for measure in READ_MEASURES:
             rows.append(
                 _row(measure, nodes, _measure("app", measure, env), _measure("floor", measure, env))
@@ -309,8 +310,8 @@ def targets(results: list[dict]) -> list[tuple[bool, str]]:
         checks.append(
             (
                 same,
-                f"sweep_card_1pct queries per batch of {_sweep_batch()} nodes "
-                f"within 20% at every size: {per_batch} (per card: {per_card})",
+                f"sweep_card_1pct queries per batch of {_sweep_batch()} nodes (beyond an "
+                f"idle pass's) within 20% at every size: {per_batch} (per card: {per_card})",
             )
         )
     return checks  # fmt: skip
