@@ -31,42 +31,12 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        minutes = settings.NODETRACK_SWEEP_MINUTES
         # Q_CLUSTER["catch_up"] is False: after downtime the sweep runs once and works the
         # backlog out from the facts, instead of firing once per missed interval.
-        schedule, created = Schedule.objects.update_or_create(
-            name=SWEEP_NAME,
-            defaults={
-                "func": "supervision.tasks.sweep",
-                "schedule_type": Schedule.MINUTES,
-                "minutes": minutes,
-                "repeats": -1,
-            },
-        )
-        Schedule.objects.filter(name=SWEEP_NAME).exclude(pk=schedule.pk).delete()
-        if created or schedule.next_run is None:
-            schedule.next_run = timezone.now()
-            schedule.save(update_fields=["next_run"])
-        verb = "created" if created else "up to date"
-        self.stdout.write(f"schedule {SWEEP_NAME}: every {minutes} min, {verb}")
-
+        self._every(SWEEP_NAME, "supervision.tasks.sweep", settings.NODETRACK_SWEEP_MINUTES)
         # E-mail copies: each sweep that made notifications queues their delivery; this
         # schedule sends the retries whose time has come, and anything a crash left.
-        email, created = Schedule.objects.update_or_create(
-            name=EMAIL_NAME,
-            defaults={
-                "func": "supervision.tasks.email_deliver",
-                "schedule_type": Schedule.MINUTES,
-                "minutes": EMAIL_MINUTES,
-                "repeats": -1,
-            },
-        )
-        Schedule.objects.filter(name=EMAIL_NAME).exclude(pk=email.pk).delete()
-        if created or email.next_run is None:
-            email.next_run = timezone.now()
-            email.save(update_fields=["next_run"])
-        verb = "created" if created else "up to date"
-        self.stdout.write(f"schedule {EMAIL_NAME}: every {EMAIL_MINUTES} min, {verb}")
+        self._every(EMAIL_NAME, "supervision.tasks.email_deliver", EMAIL_MINUTES)
 
         # The weekly digest: every Monday at 08:00 county time. Each unit hears once per ISO
         # week (the notifications' event key), so a late or repeated run sends nothing twice.
@@ -87,3 +57,21 @@ class Command(BaseCommand):
             f"schedule {DIGEST_NAME}: weekly from {clock.local_date(digest.next_run):%Y-%m-%d} "
             f"08:00, {verb}"
         )
+
+    def _every(self, name: str, func: str, minutes: int) -> None:
+        """One schedule every `minutes`, created or brought up to date; first run now."""
+        schedule, created = Schedule.objects.update_or_create(
+            name=name,
+            defaults={
+                "func": func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": minutes,
+                "repeats": -1,
+            },
+        )
+        Schedule.objects.filter(name=name).exclude(pk=schedule.pk).delete()
+        if created or schedule.next_run is None:
+            schedule.next_run = timezone.now()
+            schedule.save(update_fields=["next_run"])
+        verb = "created" if created else "up to date"
+        self.stdout.write(f"schedule {name}: every {minutes} min, {verb}")
