@@ -1,6 +1,7 @@
 """Inserting many rows at once, skipping those a unique constraint already holds."""
 
 from django.db import connection, models
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 # SQLite (3.32+) takes 32766 bound parameters in one statement, PostgreSQL 65535.
@@ -143,3 +144,12 @@ def column_update(model: type[models.Model], field: str, values: dict) -> int:
             )
             updated += cursor.rowcount
     return updated
+
+
+def many(values: list, *, cast: str):
+    """The right side of an ``__in`` lookup on many values: on PostgreSQL one array
+    parameter (``IN (SELECT unnest(%s::cast[]))``), a short statement whatever their number
+    that the planner still answers from an index; elsewhere the list itself."""
+    if connection.vendor != "postgresql":
+        return list(values)
+    return RawSQL(f"SELECT unnest(%s::{cast}[])", (list(values),))

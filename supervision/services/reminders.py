@@ -5,6 +5,7 @@ import datetime as dt
 from django.utils.translation import gettext as _
 
 from core import clock
+from core.bulk import many
 from core.formats import date_cn
 from projects.models import Node
 
@@ -45,7 +46,7 @@ def reminders_send(*, ctx: EscalationContext, as_of: dt.datetime) -> int:
         if days is not None:
             due_now[f"reminder:{pk}:{due:%Y%m%d}:{days}"] = (pk, due)
     sent = set(
-        Notification.objects.filter(event_key__in=list(due_now))
+        Notification.objects.filter(event_key__in=many(list(due_now), cast="varchar"))
         .order_by()
         .values_list("event_key", flat=True)
         .distinct()
