@@ -17,6 +17,8 @@ from . import config
 
 TRIVIAL_PATH = "/accounts/login/"
 NODE_LIST_PATH = "/api/v1/nodes/?limit=50"
+# The same page as a client walking a province-wide list asks for it: without the count.
+NODE_PAGE_PATH = "/api/v1/nodes/?limit=50&count=false"
 
 
 def _free_port() -> int:
@@ -133,6 +135,7 @@ def run(*, env: dict, token: str, nodes: int) -> dict[str, dict]:
         _warm_up(host, token)
         return {
             "http_node_list": _locust(host, NODE_LIST_PATH, token, out / f"http-{nodes}-list", env),
+            "http_node_page": _locust(host, NODE_PAGE_PATH, token, out / f"http-{nodes}-page", env),
             "http_trivial": _locust(host, TRIVIAL_PATH, "", out / f"http-{nodes}-trivial", env),
         }
     finally:
