@@ -20,6 +20,7 @@ from django.db.models import (
     Case,
     Count,
     DateField,
+    DecimalField,
     ExpressionWrapper,
     IntegerField,
     Max,
@@ -28,6 +29,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -108,27 +110,41 @@ def disposal_table(*, user, as_of: dt.date | None = None) -> DisposalTable:
     """Projects and mu per disposal method over the land stream's projects in the user's
     scope, and the distinct projects with their whole area; on `as_of`, the disposal lines
     as they stood at the end of that day. Archived projects are left out (on `as_of`, those
-    archived by the end of that day). One query."""
+    archived by the end of that day). One query, answering one row."""
     end = None if as_of is None else clock.end_of_day_instant(as_of)
     projects = _land_projects(user, end=end).values("pk")
     if end is None:
         lines = DisposalLine.objects.filter(project__in=projects)
     else:
         lines = _as_of_rows(DisposalLine.history.model, end).filter(project_id__in=projects)
-    methods: dict[str, set[int]] = defaultdict(set)
-    areas: dict[str, Decimal] = defaultdict(Decimal)
-    for project_id, method, area in lines.values_list("project_id", "method", "area_mu"):
-        methods[method].add(project_id)
-        areas[method] += Decimal(area)
-    rows = [
-        DisposalRow(method, len(methods[method]), areas[method].quantize(CENT))
-        for method in DisposalMethod
-    ]
-    everyone = set().union(*methods.values()) if methods else set()
+    # One row: per method its distinct projects and its area, and the same over every line.
+    area = DecimalField(max_digits=20, decimal_places=2)
+    counts = {}
+    for method in DisposalMethod:
+        counts[f"{method.value}_projects"] = Count(
+            "project_id", distinct=True, filter=Q(method=method.value)
+        )
+        counts[f"{method.value}_area"] = Sum(
+            "area_mu", filter=Q(method=method.value), output_field=area
+        )
+    totals = lines.order_by().aggregate(
+        **counts,
+        all_projects=Count("project_id", distinct=True),
+        all_area=Sum("area_mu", output_field=area),
+    )
+
+    def mu(value) -> Decimal:
+        return Decimal(value or 0).quantize(CENT)
+
     return DisposalTable(
-        rows=rows,
-        projects=len(everyone),
-        area_mu=sum(areas.values(), Decimal("0")).quantize(CENT),
+        rows=[
+            DisposalRow(
+                method, totals[f"{method.value}_projects"], mu(totals[f"{method.value}_area"])
+            )
+            for method in DisposalMethod
+        ],
+        projects=totals["all_projects"],
+        area_mu=mu(totals["all_area"]),
     )
 
 

@@ -6,7 +6,8 @@
 Migrates, generates the data (demo's generate_scale, 20 nodes a project, dated 2026-12-07),
 VACUUM ANALYZE, then for each checkout (default: this one) runs, in a fresh process each,
 `dashboard(user=...)` a few times as the office and as a unit's staff, printing the seconds
-of each run, the queries of the last one and the process's peak RSS. With --as-of, also
+of each run, the queries of the last one, the process's peak RSS and a digest of every figure
+(equal digests: equal dashboards; DASHBOARD_EXPLAIN=1 prints each query's plan). With --as-of, also
 the past-day dashboard (yesterday) once for the office.
 """
 
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TODAY = "2026-12-07"
 
 CHILD = r"""
-import datetime as dt, json, os, resource, sys, time
+import datetime as dt, hashlib, json, os, resource, sys, time
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nodetrack.settings")
 import django
 django.setup()
@@ -47,7 +48,13 @@ with time_machine.travel(dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.timezone(dt.t
         "user": username, "as_of": as_of, "seconds": seconds, "queries": len(ctx.captured_queries),
         "peak_rss_mb": round(rss), "nodes": board.nodes, "cards": board.cards,
         "items_open": board.items_open,
+        "digest": hashlib.sha1(repr(board).encode()).hexdigest()[:12],
     }))
+    if os.environ.get("DASHBOARD_EXPLAIN"):
+        for query in ctx.captured_queries:
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+                print(chr(10).join(row[0] for row in cursor.fetchall()) + chr(10) + "----")
 """
 
 
@@ -89,6 +96,8 @@ def main() -> None:
             for line in out.splitlines():
                 if line.startswith("RESULT "):
                     print("  " + json.dumps(json.loads(line[7:])), flush=True)
+                elif os.environ.get("DASHBOARD_EXPLAIN"):
+                    print(line)
 
 
 if __name__ == "__main__":
