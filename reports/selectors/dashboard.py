@@ -1,12 +1,19 @@
 """The dashboard (总览): its figures over the user's scope, today or as they stood on a past day.
 
 Every figure starts from the same scoped querysets as the API (`visible_to`), and each read
-is one query whatever the data size: the rows come back as plain values and are counted
-here. A past day is rebuilt from what the history keeps: the nodes' simple-history rows
+is one query whatever the data size. Today's figures are counted by the database: it answers
+one row per (light, unit, locality) for the nodes, per (kind, week, unit, locality) for this
+year's cards, per (age band, unit, locality) for the open supervision items, and one row for
+the disposal table, so the rows fetched grow with the units and localities, not with the
+nodes. For anyone but the county-wide roles, each grouped read runs over the pks of its
+`visible_to` queryset (a subquery), so that no shape of the scope (a DISTINCT, a join) can
+double or fold rows. A past day is rebuilt from what the history keeps: the nodes' simple-history rows
 (their dates, progress and completion as they stood at the end of that day), the cards
 issued by then and not yet revoked, the recommitments waiting that evening, the supervision
 items open, and for the early warning (rules.node_lagging) each node's last progress report
-by then, its start from the previous node of that day and the rule in force on that day.
+by then, its start from the previous node of that day and the rule in force on that day;
+those node lights are worked out here, row by row (the cards, items and disposal table of a
+past day are counted by the database as today's are).
 """
 
 import datetime as dt
