@@ -7,11 +7,12 @@ year's cards, per (age band, unit, locality) for the open supervision items, and
 the disposal table, so the rows fetched grow with the units and localities, not with the
 nodes. For anyone but the county-wide roles, each grouped read runs over the pks of its
 `visible_to` queryset (a subquery), so that no shape of the scope (a DISTINCT, a join) can
-double or fold rows. A past day is rebuilt from what the history keeps: the nodes' simple-history rows
-(their dates, progress and completion as they stood at the end of that day), the cards
-issued by then and not yet revoked, the recommitments waiting that evening, the supervision
-items open, and for the early warning (rules.node_lagging) each node's last progress report
-by then, its start from the previous node of that day and the rule in force on that day;
+double or fold rows. A past day is rebuilt from what the history keeps: the nodes'
+simple-history rows (their dates, progress and completion as they stood at the end of that
+day), the cards issued by then and not yet revoked, the recommitments waiting that evening,
+the supervision items open, and for the early warning (rules.node_lagging) each node's last
+progress report by then, its start from the previous node of that day and the rule in force
+on that day;
 those node lights are worked out here, row by row (the cards, items and disposal table of a
 past day are counted by the database as today's are).
 """
@@ -537,7 +538,8 @@ def dashboard(
     Archived nodes and the nodes of archived projects (on `as_of`, archived by the end of
     that day) count nowhere. Whoever may not see the supervision items (unit staff, as the
     item list refuses them) gets no item figure: those are None and not read.
-    A fixed number of queries whatever the data size (four today, eight for a past day)."""
+    A fixed number of queries whatever the data size (four today, eight for a past day, one
+    fewer for whoever reads no items); today's reads answer a row per group, not per node."""
     today = clock.today()
     live = as_of is None or as_of >= today
     day = today if live else as_of
