@@ -548,10 +548,15 @@ def dashboard(
     by_unit: dict[int, Breakdown] = {}
 
     def rows_of(where: _Place) -> tuple[Breakdown, Breakdown]:
-        unit = by_unit.setdefault(where.unit_id, Breakdown(where.unit_id, where.unit_name))
-        locality = by_locality.setdefault(
-            where.locality_id, Breakdown(where.locality_id, where.locality_name)
-        )
+        # A row per (unit, locality) pair comes back: build each Breakdown once only.
+        unit = by_unit.get(where.unit_id)
+        if unit is None:
+            unit = by_unit[where.unit_id] = Breakdown(where.unit_id, where.unit_name)
+        locality = by_locality.get(where.locality_id)
+        if locality is None:
+            locality = by_locality[where.locality_id] = Breakdown(
+                where.locality_id, where.locality_name
+            )
         return locality, unit
 
     # Lights.
