@@ -111,7 +111,7 @@ def test_an_items_age_is_counted_in_whole_local_days_at_each_band_edge(w, frozen
 @pytest.mark.parametrize(
     "role", ["office", "principal", "leader", "leader_other", "staff", "staff_other"]
 )
-def test_the_grouped_lights_equal_the_lights_of_the_node_list_node_by_node(w, frozen, role):
+def test_the_grouped_counts_equal_the_node_by_node_ones_for_every_scope(w, frozen, role):
     user = w.users[role]
     # when
     figures = dashboard(user=user)
@@ -126,6 +126,15 @@ def test_the_grouped_lights_equal_the_lights_of_the_node_list_node_by_node(w, fr
     assert {
         (row.name, light): n for row in figures.by_locality for light, n in row.lights.items() if n
     } == dict(by_locality)
+    # and the cards and items are each counted once, whatever the shape of the scope
+    cards = Card.objects.visible_to(user).filter(revoked_at__isnull=True)
+    assert (figures.yellow, figures.red) == (
+        cards.filter(kind=CardKind.YELLOW).count(),
+        cards.filter(kind=CardKind.RED).count(),
+    )
+    if figures.sees_items:
+        items = SupervisionItem.objects.visible_to(user).filter(closed_at__isnull=True)
+        assert figures.items_open == items.count() == sum(r.items_open for r in figures.by_unit)
 
 
 # The live dashboard's reads: the user (here), their scope, then the lights, the cards, the

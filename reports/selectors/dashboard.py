@@ -5,9 +5,8 @@ is one query whatever the data size. Today's figures are counted by the database
 one row per (light, unit, locality) for the nodes, per (kind, week, unit, locality) for this
 year's cards, per (age band, unit, locality) for the open supervision items, and one row for
 the disposal table, so the rows fetched grow with the units and localities, not with the
-nodes. For anyone but the county-wide roles, each grouped read runs over the pks of its
-`visible_to` queryset (a subquery), so that no shape of the scope (a DISTINCT, a join) can
-double or fold rows. A past day is rebuilt from what the history keeps: the nodes'
+nodes. Where a `visible_to` queryset is DISTINCT (or a UNION), the grouped read runs over
+its pks (a subquery), so that no join of the scope can double a row nor DISTINCT fold two. A past day is rebuilt from what the history keeps: the nodes'
 simple-history rows (their dates, progress and completion as they stood at the end of that
 day), the cards issued by then and not yet revoked, the recommitments waiting that evening,
 the supervision items open, and for the early warning (rules.node_lagging) each node's last
@@ -45,7 +44,6 @@ from django.db.models.functions import TruncWeek
 from django.utils.translation import gettext_lazy as _
 
 from core import clock
-from organization.selectors import user_scope
 from projects.choices import DisposalMethod
 from projects.models import DisposalLine, Node, ProgressReport, Project, WorkStream
 from supervision import rules
@@ -320,14 +318,16 @@ def _starts(nodes: list[_NodeThen]) -> dict[int, dt.date | None]:
     return previous
 
 
-def _groupable(queryset: QuerySet, user) -> QuerySet:
-    """`queryset` (scoped with visible_to) in a shape that a GROUP BY counts right: as it is
-    for the county-wide roles (their visible_to is the whole table), else the model's rows
-    whose pk is among its pks, so that no join or DISTINCT of visible_to, whatever its shape,
-    can double a row or fold two alike rows into one."""
-    if user_scope(user=user).sees_all:
-        return queryset.order_by()
-    return queryset.model.objects.filter(pk__in=queryset.order_by().values("pk"))
+def _groupable(queryset: QuerySet) -> QuerySet:
+    """`queryset` (scoped with visible_to) in a shape that a GROUP BY counts right. A scope
+    that is DISTINCT (its joins may repeat a row) or combined (a UNION of id sets) is read
+    as the model's rows whose pk is among its pks, so that no join can double a row and no
+    DISTINCT fold two alike rows into one; any other scope (the whole table for the
+    county-wide roles, a filter on ids) has no repeated row and is grouped as it is."""
+    query = queryset.query
+    if query.distinct or query.combinator:
+        return queryset.model.objects.filter(pk__in=queryset.order_by().values("pk"))
+    return queryset.order_by()
 
 
 _PLACE = ("unit_id", "unit__name", "project__locality_id", "project__locality__name")
@@ -341,7 +341,7 @@ def _light_counts(
     locality); a past day's rebuilt from the history here (five queries)."""
     if live:
         nodes = _groupable(
-            _scoped_nodes(user, work_stream=work_stream).filter(_node_on_the_books(None)), user
+            _scoped_nodes(user, work_stream=work_stream).filter(_node_on_the_books(None))
         )
         groups = (
             nodes_with_light(nodes, today=day)
@@ -478,7 +478,7 @@ def _card_counts(
     """The cards in force at the end of `day` (or now) dated (their breach instant, local
     time) from `first` to `day`, counted by the database per kind, week (its Monday), unit
     and locality: one query."""
-    cards = _groupable(_cards_on(user, end=end, work_stream=work_stream), user).filter(
+    cards = _groupable(_cards_on(user, end=end, work_stream=work_stream)).filter(
         breached_at__gte=clock.start_of_day(first),
         breached_at__lt=clock.end_of_day_instant(day),
     )
@@ -515,7 +515,7 @@ def _item_counts(
                 then=Value(i),
             )
         )
-    items = _groupable(_items_on(user, end=end, work_stream=work_stream), user)
+    items = _groupable(_items_on(user, end=end, work_stream=work_stream))
     groups = (
         items.annotate(band=Case(*bands, default=Value(None), output_field=IntegerField()))
         .values("band", *_ROW_PLACE)
