@@ -6,14 +6,15 @@ one row per (light, unit, locality) for the nodes, per (kind, week, unit, locali
 year's cards, per (age band, unit, locality) for the open supervision items, and one row for
 the disposal table, so the rows fetched grow with the units and localities, not with the
 nodes. Where a `visible_to` queryset is DISTINCT (or a UNION), the grouped read runs over
-its pks (a subquery), so that no join of the scope can double a row nor DISTINCT fold two. A past day is rebuilt from what the history keeps: the nodes'
-simple-history rows (their dates, progress and completion as they stood at the end of that
-day), the cards issued by then and not yet revoked, the recommitments waiting that evening,
-the supervision items open, and for the early warning (rules.node_lagging) each node's last
-progress report by then, its start from the previous node of that day and the rule in force
-on that day;
-those node lights are worked out here, row by row (the cards, items and disposal table of a
-past day are counted by the database as today's are).
+its pks (a subquery), so that no join of the scope can double a row nor DISTINCT fold two.
+
+A past day is rebuilt from what the history keeps: the nodes' simple-history rows (their
+dates, progress and completion as they stood at the end of that day), the cards issued by
+then and not yet revoked, the recommitments waiting that evening, the supervision items
+open, and for the early warning (rules.node_lagging) each node's last progress report by
+then, its start from the previous node of that day and the rule in force on that day. Those
+node lights are worked out here, node by node; the cards, items and disposal table of a past
+day are counted by the database as today's are.
 """
 
 import datetime as dt
