@@ -1,12 +1,20 @@
 """The dashboard (总览): its figures over the user's scope, today or as they stood on a past day.
 
 Every figure starts from the same scoped querysets as the API (`visible_to`), and each read
-is one query whatever the data size: the rows come back as plain values and are counted
-here. A past day is rebuilt from what the history keeps: the nodes' simple-history rows
-(their dates, progress and completion as they stood at the end of that day), the cards
-issued by then and not yet revoked, the recommitments waiting that evening, the supervision
-items open, and for the early warning (rules.node_lagging) each node's last progress report
-by then, its start from the previous node of that day and the rule in force on that day.
+is one query whatever the data size. Today's figures are counted by the database: it answers
+one row per (light, unit, locality) for the nodes, per (kind, week, unit, locality) for this
+year's cards, per (age band, unit, locality) for the open supervision items, and one row for
+the disposal table, so the rows fetched grow with the units and localities, not with the
+nodes. Where a `visible_to` queryset is DISTINCT (or a UNION), the grouped read runs over
+its pks (a subquery), so that no join of the scope can double a row nor DISTINCT fold two.
+
+A past day is rebuilt from what the history keeps: the nodes' simple-history rows (their
+dates, progress and completion as they stood at the end of that day), the cards issued by
+then and not yet revoked, the recommitments waiting that evening, the supervision items
+open, and for the early warning (rules.node_lagging) each node's last progress report by
+then, its start from the previous node of that day and the rule in force on that day. Those
+node lights are worked out here, node by node; the cards, items and disposal table of a past
+day are counted by the database as today's are.
 """
 
 import datetime as dt
@@ -17,13 +25,23 @@ from typing import NamedTuple
 
 from django.db.models import (
     BooleanField,
+    Case,
+    Count,
+    DateField,
+    DecimalField,
     ExpressionWrapper,
+    IntegerField,
     Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
+    Value,
+    When,
 )
+from django.db.models.functions import TruncWeek
 from django.utils.translation import gettext_lazy as _
 
 from core import clock
@@ -99,27 +117,41 @@ def disposal_table(*, user, as_of: dt.date | None = None) -> DisposalTable:
     """Projects and mu per disposal method over the land stream's projects in the user's
     scope, and the distinct projects with their whole area; on `as_of`, the disposal lines
     as they stood at the end of that day. Archived projects are left out (on `as_of`, those
-    archived by the end of that day). One query."""
+    archived by the end of that day). One query, answering one row."""
     end = None if as_of is None else clock.end_of_day_instant(as_of)
     projects = _land_projects(user, end=end).values("pk")
     if end is None:
         lines = DisposalLine.objects.filter(project__in=projects)
     else:
         lines = _as_of_rows(DisposalLine.history.model, end).filter(project_id__in=projects)
-    methods: dict[str, set[int]] = defaultdict(set)
-    areas: dict[str, Decimal] = defaultdict(Decimal)
-    for project_id, method, area in lines.values_list("project_id", "method", "area_mu"):
-        methods[method].add(project_id)
-        areas[method] += Decimal(area)
-    rows = [
-        DisposalRow(method, len(methods[method]), areas[method].quantize(CENT))
-        for method in DisposalMethod
-    ]
-    everyone = set().union(*methods.values()) if methods else set()
+    # One row: per method its distinct projects and its area, and the same over every line.
+    area = DecimalField(max_digits=20, decimal_places=2)
+    counts = {}
+    for method in DisposalMethod:
+        counts[f"{method.value}_projects"] = Count(
+            "project_id", distinct=True, filter=Q(method=method.value)
+        )
+        counts[f"{method.value}_area"] = Sum(
+            "area_mu", filter=Q(method=method.value), output_field=area
+        )
+    totals = lines.order_by().aggregate(
+        **counts,
+        all_projects=Count("project_id", distinct=True),
+        all_area=Sum("area_mu", output_field=area),
+    )
+
+    def mu(value) -> Decimal:
+        return Decimal(value or 0).quantize(CENT)
+
     return DisposalTable(
-        rows=rows,
-        projects=len(everyone),
-        area_mu=sum(areas.values(), Decimal("0")).quantize(CENT),
+        rows=[
+            DisposalRow(
+                method, totals[f"{method.value}_projects"], mu(totals[f"{method.value}_area"])
+            )
+            for method in DisposalMethod
+        ],
+        projects=totals["all_projects"],
+        area_mu=mu(totals["all_area"]),
     )
 
 
@@ -193,9 +225,11 @@ class Breakdown:
     def light_counts(self) -> list[LightCount]:
         return [LightCount(light, self.lights[light.value]) for light in Light]
 
-    def add_item(self, days: int) -> None:
-        self.items_open += 1
-        self.oldest_days = days if self.oldest_days is None else max(self.oldest_days, days)
+    def add_items(self, n: int, oldest_days: int) -> None:
+        self.items_open += n
+        self.oldest_days = (
+            oldest_days if self.oldest_days is None else max(self.oldest_days, oldest_days)
+        )
 
 
 @dataclass
@@ -285,23 +319,51 @@ def _starts(nodes: list[_NodeThen]) -> dict[int, dt.date | None]:
     return previous
 
 
-def _node_rows(
-    user, *, day: dt.date, live: bool, work_stream: WorkStream | None
-) -> list[tuple[Light, _Place]]:
-    """Each node in scope that was on the books at the end of `day` (not archived), with its
-    light then and its place: one query for today's lights, five for a past day's."""
-    place = ("unit_id", "unit__name", "project__locality_id", "project__locality__name")
-    if live:
-        nodes = nodes_with_light(
-            _scoped_nodes(user, work_stream=work_stream).filter(_node_on_the_books(None)),
-            today=day,
-        ).order_by()
-        # The pk keeps two alike nodes apart where visible_to makes the query DISTINCT.
-        return [
-            (Light(light), _Place(*rest))
-            for _pk, light, *rest in nodes.values_list("pk", "light", *place)
-        ]
+def _groupable(queryset: QuerySet) -> QuerySet:
+    """`queryset` (scoped with visible_to) in a shape that a GROUP BY counts right. A scope
+    that is DISTINCT (its joins may repeat a row) or combined (a UNION of id sets) is read
+    as the model's rows whose pk is among its pks, so that no join can double a row and no
+    DISTINCT fold two alike rows into one; any other scope (the whole table for the
+    county-wide roles, a filter on ids) has no repeated row and is grouped as it is."""
+    query = queryset.query
+    if query.distinct or query.combinator:
+        return queryset.model.objects.filter(pk__in=queryset.order_by().values("pk"))
+    return queryset.order_by()
 
+
+_PLACE = ("unit_id", "unit__name", "project__locality_id", "project__locality__name")
+
+
+def _light_counts(
+    user, *, day: dt.date, live: bool, work_stream: WorkStream | None
+) -> list[tuple[Light, _Place, int]]:
+    """How many nodes in scope, on the books at the end of `day` (not archived), had each
+    light, by place: today's counted by the database (one query, a row per light, unit and
+    locality); a past day's rebuilt from the history here (five queries)."""
+    if live:
+        nodes = _groupable(
+            _scoped_nodes(user, work_stream=work_stream).filter(_node_on_the_books(None))
+        )
+        groups = (
+            nodes_with_light(nodes, today=day)
+            .values("light", *_PLACE)
+            .annotate(n=Count("pk"))
+            .order_by()
+            .values_list("light", *_PLACE, "n")
+        )
+        return [(Light(light), _Place(*rest), n) for light, *rest, n in groups]
+    counts: dict[tuple[Light, _Place], int] = defaultdict(int)
+    for light, where in _node_rows_then(user, day=day, work_stream=work_stream):
+        counts[light, where] += 1
+    return [(light, where, n) for (light, where), n in counts.items()]
+
+
+def _node_rows_then(
+    user, *, day: dt.date, work_stream: WorkStream | None
+) -> list[tuple[Light, _Place]]:
+    """Each node in scope that was on the books at the end of past `day`, with its light then
+    and its place, rebuilt from the history: five queries."""
+    place = _PLACE
     end = clock.end_of_day_instant(day)
     scoped = _scoped_nodes(user, work_stream=work_stream)
     # Every node of the projects in scope, whoever's: the one before a node sets its start.
@@ -402,6 +464,72 @@ def week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
+# Where a card or an item belongs: its own unit and its node's project's locality.
+_ROW_PLACE = (
+    "unit_id",
+    "unit__name",
+    "node__project__locality_id",
+    "node__project__locality__name",
+)
+
+
+def _card_counts(
+    user, *, first: dt.date, day: dt.date, end: dt.datetime | None, work_stream: WorkStream | None
+) -> list[tuple[str, dt.date, _Place, int]]:
+    """The cards in force at the end of `day` (or now) dated (their breach instant, local
+    time) from `first` to `day`, counted by the database per kind, week (its Monday), unit
+    and locality: one query."""
+    cards = _groupable(_cards_on(user, end=end, work_stream=work_stream)).filter(
+        breached_at__gte=clock.start_of_day(first),
+        breached_at__lt=clock.end_of_day_instant(day),
+    )
+    groups = (
+        cards.annotate(
+            week=TruncWeek("breached_at", tzinfo=clock.local_tz(), output_field=DateField())
+        )
+        .values("kind", "week", *_ROW_PLACE)
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("kind", "week", *_ROW_PLACE, "n")
+    )
+    return [(kind, week, _Place(*rest), n) for kind, week, *rest, n in groups]
+
+
+def _item_counts(
+    user, *, day: dt.date, end: dt.datetime | None, work_stream: WorkStream | None
+) -> list[tuple[int | None, _Place, int, int]]:
+    """The supervision items open at the end of `day` (or now), counted by the database per
+    age band (the index in ITEM_AGES of how many whole days they have been open on `day`,
+    None outside every band), unit and locality, with the days the oldest of each has been
+    open: one query."""
+    bands = []
+    for i, (_label, low, high) in enumerate(ITEM_AGES):
+        # Open `days` in low..high: opened on a local date from day - high to day - low.
+        since = (
+            Q()
+            if high is None
+            else Q(opened_at__gte=clock.start_of_day(day - dt.timedelta(days=high)))
+        )
+        bands.append(
+            When(
+                since & Q(opened_at__lt=clock.end_of_day_instant(day - dt.timedelta(days=low))),
+                then=Value(i),
+            )
+        )
+    items = _groupable(_items_on(user, end=end, work_stream=work_stream))
+    groups = (
+        items.annotate(band=Case(*bands, default=Value(None), output_field=IntegerField()))
+        .values("band", *_ROW_PLACE)
+        .annotate(n=Count("pk"), first_opened=Min("opened_at"))
+        .order_by()
+        .values_list("band", *_ROW_PLACE, "n", "first_opened")
+    )
+    return [
+        (band, _Place(*rest), n, (day - clock.local_date(first_opened)).days)
+        for band, *rest, n, first_opened in groups
+    ]
+
+
 def dashboard(
     *, user, as_of: dt.date | None = None, work_stream: WorkStream | None = None
 ) -> Dashboard:
@@ -411,33 +539,33 @@ def dashboard(
     Archived nodes and the nodes of archived projects (on `as_of`, archived by the end of
     that day) count nowhere. Whoever may not see the supervision items (unit staff, as the
     item list refuses them) gets no item figure: those are None and not read.
-    A fixed number of queries whatever the data size (four today, eight for a past day)."""
+    A fixed number of queries whatever the data size (four today, eight for a past day, one
+    fewer for whoever reads no items); today's reads answer a row per group, not per node."""
     today = clock.today()
     live = as_of is None or as_of >= today
     day = today if live else as_of
     end = None if live else clock.end_of_day_instant(day)
-    place = (
-        "unit_id",
-        "unit__name",
-        "node__project__locality_id",
-        "node__project__locality__name",
-    )
     by_locality: dict[int, Breakdown] = {}
     by_unit: dict[int, Breakdown] = {}
 
     def rows_of(where: _Place) -> tuple[Breakdown, Breakdown]:
-        unit = by_unit.setdefault(where.unit_id, Breakdown(where.unit_id, where.unit_name))
-        locality = by_locality.setdefault(
-            where.locality_id, Breakdown(where.locality_id, where.locality_name)
-        )
+        # A row per (unit, locality) pair comes back: build each Breakdown once only.
+        unit = by_unit.get(where.unit_id)
+        if unit is None:
+            unit = by_unit[where.unit_id] = Breakdown(where.unit_id, where.unit_name)
+        locality = by_locality.get(where.locality_id)
+        if locality is None:
+            locality = by_locality[where.locality_id] = Breakdown(
+                where.locality_id, where.locality_name
+            )
         return locality, unit
 
     # Lights.
     lights = dict.fromkeys(Light.values, 0)
-    for light, where in _node_rows(user, day=day, live=live, work_stream=work_stream):
-        lights[light.value] += 1
+    for light, where, n in _light_counts(user, day=day, live=live, work_stream=work_stream):
+        lights[light.value] += n
         for row in rows_of(where):
-            row.lights[light.value] += 1
+            row.lights[light.value] += n
 
     # Cards dated this year (their breach instant), week by week up to `day`.
     first = dt.date(day.year, 1, 1)
@@ -446,30 +574,27 @@ def dashboard(
     while monday <= day:
         weeks[monday] = {CardKind.YELLOW.value: 0, CardKind.RED.value: 0}
         monday += dt.timedelta(days=7)
-    cards = _cards_on(user, end=end, work_stream=work_stream).filter(
-        breached_at__gte=clock.start_of_day(first)
-    )
     totals = {CardKind.YELLOW.value: 0, CardKind.RED.value: 0}
-    for kind, breached_at, *rest in cards.values_list("kind", "breached_at", *place):
-        dated = clock.local_date(breached_at)
-        if not first <= dated <= day:
-            continue
-        totals[kind] += 1
-        weeks[week_start(dated)][kind] += 1
-        for row in rows_of(_Place(*rest)):
-            setattr(row, kind, getattr(row, kind) + 1)
+    for kind, monday, where, n in _card_counts(
+        user, first=first, day=day, end=end, work_stream=work_stream
+    ):
+        totals[kind] += n
+        weeks[monday][kind] += n
+        for row in rows_of(where):
+            setattr(row, kind, getattr(row, kind) + n)
 
     # Supervision items open at the end of the day, by how long they have been open.
     sees_items = sees_supervision_items(user=user)
-    ages = []
+    ages = [0] * len(ITEM_AGES)
+    items_open, items_oldest = 0, None
     if sees_items:
-        for opened_at, *rest in _items_on(user, end=end, work_stream=work_stream).values_list(
-            "opened_at", *place
-        ):
-            days = (day - clock.local_date(opened_at)).days
-            ages.append(days)
-            for row in rows_of(_Place(*rest)):
-                row.add_item(days)
+        for age, where, n, oldest in _item_counts(user, day=day, end=end, work_stream=work_stream):
+            if age is not None:
+                ages[age] += n
+            items_open += n
+            items_oldest = oldest if items_oldest is None else max(items_oldest, oldest)
+            for row in rows_of(where):
+                row.add_items(n, oldest)
     else:
         for row in (*by_locality.values(), *by_unit.values()):
             row.items_open = None
@@ -491,16 +616,11 @@ def dashboard(
             WeekCount(start, counts[CardKind.YELLOW.value], counts[CardKind.RED.value])
             for start, counts in weeks.items()
         ],
-        items_open=len(ages) if sees_items else None,
-        items_oldest_days=max(ages) if ages else None,
+        items_open=items_open if sees_items else None,
+        items_oldest_days=items_oldest,
         item_ages=[
-            AgeCount(
-                str(label),
-                low,
-                high,
-                sum(1 for d in ages if d >= low and (high is None or d <= high)),
-            )
-            for label, low, high in ITEM_AGES
+            AgeCount(str(label), low, high, ages[i])
+            for i, (label, low, high) in enumerate(ITEM_AGES)
         ]
         if sees_items
         else None,
