@@ -11,7 +11,7 @@ from core.api.schemas import READ_ERRORS, WRITE_ERRORS, Instant, Text, decimal2
 from projects.selectors import node_list
 
 from ..choices import CardKind, Light
-from ..selectors import node_list_with_card, project_list_with_nodes
+from ..selectors import node_list_with_card, nodes_light_decorate, project_list_with_nodes
 from ..services import node_complete
 
 router = Router(tags=["项目与节点"])
@@ -133,8 +133,9 @@ def nodes_list(request, filters: Query[NodeFilters]):
         card=filters.card,
         light=filters.light,
         work_stream=filters.work_stream,
+        per_page=True,
     )
-    return paginate(nodes, filters)
+    return paginate(nodes, filters, rows_decorate=nodes_light_decorate)
 
 
 @router.post(
