@@ -284,6 +284,27 @@ def _page_facts(node_ids: list[int]) -> dict[int, tuple]:
     }
 
 
+def _warning_policy(today: dt.date) -> EscalationPolicy:
+    """The early warning's thresholds in force on `today` (policy_in_force over the rule
+    versions, as _threshold reads them in SQL), reading only those columns."""
+    versions = RuleVersion.objects.order_by("effective_from").values_list(
+        "effective_from", "lag_points", "stale_days", "stale_horizon_days"
+    )
+    return policy_in_force(
+        [
+            EscalationPolicy(
+                version_id=None,
+                effective_from=since,
+                lag_points=lag,
+                stale_days=stale,
+                stale_horizon_days=horizon,
+            )
+            for since, lag, stale, horizon in versions
+        ],
+        today,
+    )
+
+
 def _instant(value) -> dt.datetime | None:
     """A timestamp read by hand: SQLite gives text in UTC, PostgreSQL an aware datetime."""
     if isinstance(value, str):
@@ -308,7 +329,7 @@ def nodes_light_decorate(nodes: list[Node], *, today: dt.date | None = None) -> 
     todo = [n for n in nodes if not hasattr(n, "light")]
     if not todo:
         return nodes
-    policy = policy_in_force(escalation_policies_load(), today)
+    policy = _warning_policy(today)
     facts = _page_facts([n.pk for n in todo])
     for node in todo:
         card_kind, pending_id, last_report_at, previous_due = facts[node.pk]
