@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.urls import reverse
 
 from core import clock
 from organization.models import User
@@ -17,6 +18,7 @@ from organization.tokens import api_token_create
 from projects.models import Node
 from scoring.models import RuleVersion
 from supervision.choices import RecommitmentStatus
+from supervision.models import Card
 from supervision.selectors import nodes_light_decorate, nodes_with_light
 from tests.factories import NodeFactory
 from tests.test_api_support import api_get, card_make, card_mark_revoked, recommitment_make
@@ -186,3 +188,45 @@ def test_every_page_of_the_list_has_the_database_lights(client, world):
     # then
     assert got == expected
     assert len(set(got.values())) >= 3
+
+
+# ---------------------------------------------------------------- the page (reports)
+
+
+@pytest.mark.parametrize("size", [3, 30])
+@pytest.mark.usefixtures("frozen")
+def test_the_node_list_page_shows_the_database_lights(
+    client, world, django_assert_max_num_queries, size
+):
+    # given: carded nodes, some with a pending recommitment, some due soon
+    for seq in range(2, 2 + size):
+        node = NodeFactory(
+            project=world.project,
+            seq=seq,
+            unit=world.unit,
+            due_date=clock.today() + dt.timedelta(days=seq),
+        )
+        if seq % 3 == 0:
+            card_make(node, "yellow")
+        if seq % 4 == 0:
+            recommitment_make(node, world.users["staff"])
+    client.force_login(world.users["supervisor"])
+    expected = {n.pk: n.light for n in nodes_with_light(Node.objects.all(), today=clock.today())}
+    client.get(reverse("node-list"))
+    # when: unfiltered (lights for the page's rows), and filtered by card (in the database)
+    # session, user, scope, the filters' choices, count, page, the rules and the page's facts,
+    # the page's context: the same at both sizes
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("node-list"))
+    filtered = client.get(reverse("node-list") + "?card=yellow")
+    # then
+    rows = page.context["page"].object_list
+    assert {n.pk: n.light for n in rows} == {pk: expected[pk] for pk in (n.pk for n in rows)}
+    assert len(rows) == min(size + 2, 50)
+    assert {n.light for n in filtered.context["page"].object_list} <= {
+        "yellow",
+        "awaiting_approval",
+    }
+    assert [n.pk for n in filtered.context["page"].object_list] == sorted(
+        n.node_id for n in Card.objects.all()
+    )
