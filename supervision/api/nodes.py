@@ -51,6 +51,15 @@ class NodeOut(Schema):
         return obj.card_kind
 
 
+# The columns a page of NodeOut reads, and those its light is worked out from
+# (nodes_light_decorate): a page of the list loads no others.
+NODE_OUT_COLUMNS = (
+    *("id", "seq", "name", "owner", "due_date", "committed_due_date", "completed_at"),
+    *("progress", "created_at", "project", "project__code", "project__start_date"),
+    *("unit", "unit__name"),
+)
+
+
 class MethodOut(Schema):
     method: str
     label: str
@@ -134,7 +143,7 @@ def nodes_list(request, filters: Query[NodeFilters]):
         light=filters.light,
         work_stream=filters.work_stream,
         per_page=True,
-    )
+    ).only(*NODE_OUT_COLUMNS)
     return paginate(nodes, filters, rows_decorate=nodes_light_decorate)
 
 
