@@ -520,8 +520,8 @@ def node_list_with_light(*, user, light: bool = True) -> QuerySet[Node]:
     nodes = Node.objects.visible_to(user).filter(
         archived_at__isnull=True, project__archived_at__isnull=True
     )
-    if light:
-        nodes = nodes_with_light(nodes, today=clock.today())
-    return nodes.select_related("project__locality", "project__work_stream", "unit").order_by(
-        "project__code", "seq", "pk"
+    return (
+        (nodes_with_light(nodes, today=clock.today()) if light else nodes)
+        .select_related("project__locality", "project__work_stream", "unit")
+        .order_by("project__code", "seq", "pk")
     )
