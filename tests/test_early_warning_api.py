@@ -135,4 +135,4 @@ def test_node_list_query_count_does_not_grow_with_lights(
     # then
     assert response.json()["count"] == 67
     assert filtered.json()["count"] == 31
-    assert len(few) <= 4
+    assert len(few) <= 5  # token, roles, count, page, the page's facts

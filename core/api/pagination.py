@@ -13,6 +13,7 @@ import binascii
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.exceptions import FieldDoesNotExist, FieldError
@@ -60,10 +61,21 @@ def page_of(item: type[Schema]) -> type[Schema]:
     )
 
 
-def paginate(items: QuerySet | list, params: ListParams) -> dict:
-    """One page of a queryset (a count query unless skipped, and a sliced query) or of a list."""
+def paginate(
+    items: QuerySet | list,
+    params: ListParams,
+    *,
+    rows_decorate: Callable[[list], object] | None = None,
+) -> dict:
+    """One page of a queryset (a count query unless skipped, and a sliced query) or of a list.
+
+    `rows_decorate` is given the page's rows (after the slice, at most `limit` of them) to add
+    what is worked out per row in Python, for these rows only (a node's light)."""
     if not isinstance(items, QuerySet):
-        return _paginate_list(items, params)
+        page = _paginate_list(items, params)
+        if rows_decorate is not None:
+            rows_decorate(page["results"])
+        return page
     keys = _sort_keys(items)
     count = None if params.cursor is not None or not params.count else _count(items)
     page = items
@@ -80,6 +92,8 @@ def paginate(items: QuerySet | list, params: ListParams) -> dict:
         rows = list(page[params.offset : params.offset + params.limit + 1])
     more = len(rows) > params.limit
     rows = rows[: params.limit]
+    if rows_decorate is not None:
+        rows_decorate(rows)
     following = None
     if more and keys is not None:
         following = _encode(keys, [_key_value(rows[-1], name) for name, _ in keys])

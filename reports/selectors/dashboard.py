@@ -632,14 +632,16 @@ def dashboard(
 # ---- the node list -------------------------------------------------------------------------
 
 
-def node_list_with_light(*, user) -> QuerySet[Node]:
+def node_list_with_light(*, user, light: bool = True) -> QuerySet[Node]:
     """The nodes the user may see that are on the books (not archived), each with its light
-    and card, in wall-chart order: what the dashboard's counts link to."""
+    and card, in wall-chart order: what the dashboard's counts link to. Without them when
+    `light` is False (a page shown unfiltered works them out for its rows alone:
+    supervision.selectors.nodes_light_decorate)."""
     nodes = Node.objects.visible_to(user).filter(
         archived_at__isnull=True, project__archived_at__isnull=True
     )
     return (
-        nodes_with_light(nodes, today=clock.today())
+        (nodes_with_light(nodes, today=clock.today()) if light else nodes)
         .select_related("project__locality", "project__work_stream", "unit")
         .order_by("project__code", "seq", "pk")
     )

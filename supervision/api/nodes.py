@@ -11,7 +11,7 @@ from core.api.schemas import READ_ERRORS, WRITE_ERRORS, Instant, Text, decimal2
 from projects.selectors import node_list
 
 from ..choices import CardKind, Light
-from ..selectors import node_list_with_card, project_list_with_nodes
+from ..selectors import node_list_with_card, nodes_light_decorate, project_list_with_nodes
 from ..services import node_complete
 
 router = Router(tags=["项目与节点"])
@@ -49,6 +49,15 @@ class NodeOut(Schema):
     @staticmethod
     def resolve_card(obj) -> str | None:
         return obj.card_kind
+
+
+# The columns a page of NodeOut reads, and those its light is worked out from
+# (nodes_light_decorate): a page of the list loads no others.
+NODE_OUT_COLUMNS = (
+    *("id", "seq", "name", "owner", "due_date", "committed_due_date", "completed_at"),
+    *("progress", "created_at", "project", "project__code", "project__start_date"),
+    *("unit", "unit__name"),
+)
 
 
 class MethodOut(Schema):
@@ -133,8 +142,9 @@ def nodes_list(request, filters: Query[NodeFilters]):
         card=filters.card,
         light=filters.light,
         work_stream=filters.work_stream,
-    )
-    return paginate(nodes, filters)
+        per_page=True,
+    ).only(*NODE_OUT_COLUMNS)
+    return paginate(nodes, filters, rows_decorate=nodes_light_decorate)
 
 
 @router.post(
