@@ -8,6 +8,19 @@ from django.utils import timezone
 _PARAMS_MAX = 30_000
 
 
+def _cursor():
+    """A cursor for the bulk statements. On PostgreSQL it binds its parameters on the server,
+    so the driver sends each column's array in its binary format instead of quoting every
+    value into text (Django's cursors bind on the client); it goes through Django's wrapper,
+    so query logging and execute wrappers see its statements as any other."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(psycopg.Cursor(connection.connection))
+
+
 def rows_insert(
     model: type[models.Model],
     rows: list[dict],
@@ -43,9 +56,9 @@ def rows_insert(
             values = [f.get_db_prep_save(v, connection) for v in values]
         arrays.append(values)
     written: list[tuple] = []
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         if postgres:
-            casts = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
+            casts = ", ".join(f"%b::{f.cast_db_type(connection)}[]" for f in fields)
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({casts}){tail}", arrays
             )
@@ -118,12 +131,12 @@ def column_update(model: type[models.Model], field: str, values: dict) -> int:
     row = "(%s, %s)"
     items = list(values.items())
     updated = 0
-    with connection.cursor() as cursor:
+    with _cursor() as cursor:
         if connection.vendor == "postgresql":  # two arrays: a short statement
             pk_type, value_type = meta.pk.cast_db_type(connection), target.cast_db_type(connection)
             cursor.execute(
                 f"UPDATE {qn(meta.db_table)} SET {qn(target.column)} = v.value "
-                f"FROM unnest(%s::{pk_type}[], %s::{value_type}[]) AS v (id, value) "
+                f"FROM unnest(%b::{pk_type}[], %b::{value_type}[]) AS v (id, value) "
                 f"WHERE {qn(meta.db_table)}.{qn(meta.pk.column)} = v.id",
                 [
                     [pk for pk, _ in items],

@@ -14,6 +14,7 @@ class WorkingCalendar:
     def __init__(self, overrides: dict[dt.date, bool]):
         self.overrides = overrides
         self.entered_years = {d.year for d in overrides}
+        self._known: dict[dt.date, bool] = {}  # answers given, the package's included
 
     @classmethod
     def load(cls) -> "WorkingCalendar":
@@ -21,6 +22,13 @@ class WorkingCalendar:
         return cls(dict(CalendarDay.objects.values_list("date", "is_workday")))
 
     def is_workday(self, day: dt.date) -> bool:
+        # A pass asks about the same few days for every card: the package's answer is kept.
+        answer = self._known.get(day)
+        if answer is None:
+            answer = self._known[day] = self._is_workday(day)
+        return answer
+
+    def _is_workday(self, day: dt.date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
         try:

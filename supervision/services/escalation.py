@@ -199,6 +199,8 @@ class _Owed:
     policy: rules.EscalationPolicy
     what: str = ""
     points: Decimal = Decimal(0)
+    kind_label: str = ""
+    amount: str = ""
     card: Card | None = None
     item: SupervisionItem | None = None
     lapsed: list[Recommitment] = field(default_factory=list)
@@ -287,9 +289,11 @@ def _schedule(evaluation: rules.Evaluation) -> dt.datetime | None:
 def _cards_write(owed: list[_Owed], ctx, actor: User, as_of, done: SweepCounts) -> None:
     """Write the batch's cards with their deductions, items, lapses, node events and
     notifications: one insert per table, in the order the rows refer to each other."""
+    labels = {kind: str(CardKind(kind).label) for kind in CardKind.values}
     for o in owed:
         o.what = _breach_text(o.due, o.facts, ctx)
         o.points = rules.card_points(o.policy, o.due.kind)
+        o.kind_label, o.amount = labels[o.due.kind], points_text(o.points)
     entries = PointsEntry.objects.bulk_create(
         [
             PointsEntry(
@@ -305,8 +309,8 @@ def _cards_write(owed: list[_Owed], ctx, actor: User, as_of, done: SweepCounts) 
                     "project": o.node.project,
                     "node": o.node.name,
                     "what": o.what,
-                    "kind": CardKind(o.due.kind).label,
-                    "points": points_text(o.points),
+                    "kind": o.kind_label,
+                    "points": o.amount,
                 },
             )
             for o in owed
@@ -394,11 +398,7 @@ def _events(o: _Owed, actor: User, as_of) -> list[NodeEvent]:
             actor=actor,
             at=as_of,
             message=_("%(kind)s：%(what)s，扣%(points)s分")
-            % {
-                "kind": CardKind(o.due.kind).label,
-                "what": o.what,
-                "points": points_text(o.points),
-            },
+            % {"kind": o.kind_label, "what": o.what, "points": o.amount},
             card=o.card.pk,
             breached_at=o.due.breached_at.isoformat(),
             points=str(o.points),
@@ -434,11 +434,10 @@ def _card_notifications(o: _Owed, ctx, as_of) -> list[dict]:
     recipients = sorted(ctx.card_recipients(o.node.unit_id))
     if not recipients:
         return []
-    kind_label = CardKind(o.due.kind).label
     body = _("责任单位：%(unit)s。%(what)s，扣%(points)s分。") % {
         "unit": o.node.unit,
         "what": o.what,
-        "points": points_text(o.points),
+        "points": o.amount,
     }
     if o.due.kind == CardKind.YELLOW:
         body += _yellow_card_next_step(o.node, o.due, o.facts, ctx, as_of)
@@ -447,7 +446,7 @@ def _card_notifications(o: _Owed, ctx, as_of) -> list[dict]:
     title = _("%(project)s 节点“%(node)s”被亮%(kind)s") % {
         "project": o.node.project,
         "node": o.node.name,
-        "kind": kind_label,
+        "kind": o.kind_label,
     }
     return [
         {
